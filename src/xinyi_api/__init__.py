@@ -1,0 +1,1 @@
+"""xinyi-api: 诚信码 credit-scenario service."""

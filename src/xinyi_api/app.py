@@ -1,0 +1,133 @@
+"""The application factory: ``create_app(settings)`` is the only place the app is wired."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.logging import LoggingConfig
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme, Tag
+
+from xinyi_api import health
+from xinyi_api.auth.middleware import BearerAuthenticationMiddleware
+from xinyi_api.db.embedded import EmbeddedPostgres
+from xinyi_api.db.migrate import MigrationSource, core_source, migrate
+from xinyi_api.db.pool import Database, create_pool
+from xinyi_api.deps import DEPENDENCIES, Clock
+from xinyi_api.errors import problem_details_plugin
+from xinyi_api.grading.public_rule import PUBLIC_RULE
+from xinyi_api.grading.service import Grader
+from xinyi_api.keys import KeyStore, ensure_keys
+from xinyi_api.records.routes import GradeController, RecordController
+from xinyi_api.settings import Settings
+from xinyi_api.subjects.routes import EnterpriseController, StoreController
+
+log = logging.getLogger(__name__)
+
+# Paths that never look at the Authorization header.
+PUBLIC_PATHS = ["^/health$", "^/ready$", "^/schema", "^/.well-known/"]
+
+
+def migration_sources() -> list[MigrationSource]:
+    return [core_source()]
+
+
+@asynccontextmanager
+async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
+    """Start the embedded server if needed, open pools, migrate, load keys; undo on exit."""
+    settings: Settings = app.state.settings
+    embedded: EmbeddedPostgres | None = None
+    if settings.database_url is None:
+        embedded = await asyncio.to_thread(EmbeddedPostgres, settings.data_dir)
+        settings = settings.with_database(embedded.url)
+        app.state.settings = settings
+    assert settings.database_url is not None
+    write = await create_pool(settings.database_url, min_size=settings.db_pool_min,
+                              max_size=settings.db_pool_max)
+    read = write
+    try:
+        if settings.read_database_url:
+            read = await create_pool(settings.read_database_url, min_size=settings.db_pool_min,
+                                     max_size=settings.db_pool_max)
+        async with write.acquire() as conn:
+            if settings.migrate_on_start:
+                applied = await migrate(conn, app.state.migration_sources)
+                for m in applied:
+                    log.info("applied migration %s/%s", m.source, m.name)
+                await ensure_keys(conn, settings.secret_key)
+        keys = KeyStore(write, settings.secret_key)
+        await keys.load()
+        app.state.db = Database(write=write, read=read)
+        app.state.key_store = keys
+        yield
+    finally:
+        await write.close()
+        if read is not write:
+            await read.close()
+        if embedded is not None:
+            await asyncio.to_thread(embedded.stop)
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    logging.basicConfig(level=settings.log_level)
+    grader = Grader([PUBLIC_RULE])
+    openapi = OpenAPIConfig(
+        title="xinyi-api 诚信码 credit-scenario service",
+        version="0.1.0",
+        description=(
+            "诚信码 integrity codes (一企一码 one code per enterprise, 一店一档 one credit file "
+            "per store), live explainable credit grades (信用评价) and 信用+ scenarios. Errors "
+            "are `application/problem+json` (RFC 9457). Department endpoints need a bearer "
+            "token from `xinyi-api token`."
+        ),
+        path="/schema",
+        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        components=Components(
+            security_schemes={
+                "BearerToken": SecurityScheme(
+                    type="http", scheme="bearer", bearer_format="JWT (EdDSA)",
+                    description="A JWT signed by xinyi-api; verify with /.well-known/jwks.json",
+                )
+            }
+        ),
+        tags=[
+            Tag(name="subjects 信用主体", description="enterprises, 个体工商户 and stores"),
+            Tag(name="records 信用记录", description="the credit file of a subject"),
+            Tag(name="grading 信用评价", description="grades and their explanations"),
+            Tag(name="operations", description="health, readiness, keys"),
+        ],
+    )
+    app = Litestar(
+        route_handlers=[
+            health.health,
+            health.ready,
+            health.jwks,
+            EnterpriseController,
+            StoreController,
+            RecordController,
+            GradeController,
+        ],
+        dependencies=DEPENDENCIES,
+        middleware=[DefineMiddleware(BearerAuthenticationMiddleware, exclude=PUBLIC_PATHS)],
+        plugins=[problem_details_plugin()],
+        lifespan=[database_lifespan],
+        openapi_config=openapi,
+        cors_config=CORSConfig(allow_origins=["*"], allow_headers=["Authorization",
+                                                                   "Content-Type"]),
+        request_max_body_size=settings.max_body_bytes,
+        logging_config=LoggingConfig(log_exceptions="debug", configure_root_logger=False),
+        state=None,
+    )
+    app.state.settings = settings
+    app.state.grader = grader
+    app.state.clock = Clock(settings.tz)
+    app.state.migration_sources = migration_sources()
+    return app

@@ -1,0 +1,58 @@
+"""Guards: each endpoint declares who may call it.
+
+``requires(*roles)`` lets only the named roles through: anonymous callers get 401, callers with
+another role get 403. Scope checks that need the target (a department's region, a merchant's
+enterprise) happen in the service with ``ensure_region``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+
+from xinyi_api.auth.tokens import Principal, Role
+from xinyi_api.errors import Forbidden, Unauthorized
+
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+
+
+def requires(*roles: Role) -> Guard:
+    allowed = frozenset(roles)
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal: Principal = connection.user
+        if principal.is_anonymous:
+            raise Unauthorized("this endpoint needs a bearer token")
+        if principal.role not in allowed:
+            raise Forbidden(f"role {principal.role!r} may not call this endpoint")
+
+    guard.__name__ = f"requires_{'_'.join(sorted(allowed))}"
+    return guard
+
+
+def region_prefix(region_code: str) -> str:
+    """The prefix shared by every code inside a region.
+
+    行政区划 codes are hierarchical: ``340000`` is a province, ``340400`` a city in it, ``340403``
+    a district of that city. Trailing ``00`` pairs mark the level: ``340400`` → ``3404``.
+    """
+    prefix = region_code
+    while prefix.endswith("00") and len(prefix) > 2:
+        prefix = prefix[:-2]
+    return prefix
+
+
+def region_covers(scope: str | None, region_code: str) -> bool:
+    """Whether a department limited to ``scope`` may act on a subject in ``region_code``."""
+    return scope is None or region_code.startswith(region_prefix(scope))
+
+
+def ensure_region(principal: Principal, region_code: str) -> None:
+    if principal.role == "department" and not region_covers(principal.region, region_code):
+        raise Forbidden(
+            f"department {principal.department} is limited to region {principal.region}",
+            slug="out-of-region",
+        )

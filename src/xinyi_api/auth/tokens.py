@@ -1,0 +1,118 @@
+"""JWT access tokens: EdDSA (Ed25519) only, ``kid`` required, issuer and audience checked.
+
+The algorithm is pinned: a token whose header names any other ``alg`` (including ``none`` and the
+HMAC algorithms of the classic key-confusion attack) is refused before any key is looked up.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any, Literal
+
+import jwt
+import msgspec
+
+from xinyi_api.errors import Unauthorized
+from xinyi_api.keys import KeyStore
+
+Role = Literal["anonymous", "consumer", "merchant", "department", "operator"]
+ALGORITHM = "EdDSA"
+LEEWAY_SECONDS = 30
+
+
+class Principal(msgspec.Struct, frozen=True):
+    """Who is calling: the verified claims of a bearer token, or the anonymous public."""
+
+    sub: str
+    role: Role
+    department: str | None = None
+    """部门 code of a department token."""
+    scenarios: tuple[str, ...] = ()
+    """Scenario keys a department token may act for."""
+    region: str | None = None
+    """行政区划 code a department token is limited to (``340400`` covers ``3404xx``)."""
+    token_id: str | None = None
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.role == "anonymous"
+
+
+ANONYMOUS = Principal(sub="anonymous", role="anonymous")
+
+
+def issue_token(
+    keys: KeyStore,
+    *,
+    issuer: str,
+    audience: str,
+    subject: str,
+    role: Role,
+    ttl_seconds: int,
+    claims: dict[str, Any] | None = None,
+) -> str:
+    """Sign a token with the newest live ``access`` key."""
+    key = keys.newest("access")
+    now = int(time.time())
+    payload: dict[str, Any] = {
+        **(claims or {}),
+        "iss": issuer,
+        "aud": audience,
+        "sub": subject,
+        "role": role,
+        "iat": now,
+        "nbf": now,
+        "exp": now + ttl_seconds,
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(payload, keys.private_key(key), algorithm=ALGORITHM, headers={"kid": key.kid})
+
+
+async def verify_token(keys: KeyStore, token: str, *, issuer: str, audience: str) -> Principal:
+    """Return the principal of a valid token; raise ``Unauthorized`` saying why it is not."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.InvalidTokenError:
+        raise Unauthorized("the bearer token is not a well-formed JWT",
+                           slug="invalid-token") from None
+    if header.get("alg") != ALGORITHM:
+        raise Unauthorized(f"tokens must be signed with {ALGORITHM}", slug="invalid-token")
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid.startswith("access-"):
+        raise Unauthorized("the token names no known signing key", slug="invalid-token")
+    key = keys.by_kid(kid)
+    if key is None:
+        await keys.refresh_if_stale(force=True)
+        key = keys.by_kid(kid)
+    if key is None or key.purpose != "access":
+        raise Unauthorized("the token's signing key is unknown or retired", slug="invalid-token")
+    try:
+        claims = jwt.decode(
+            token,
+            key.public_key,
+            algorithms=[ALGORITHM],
+            audience=audience,
+            issuer=issuer,
+            leeway=LEEWAY_SECONDS,
+            options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("the token has expired", slug="token-expired") from None
+    except jwt.InvalidAudienceError:
+        raise Unauthorized("the token is for another audience", slug="invalid-token") from None
+    except jwt.InvalidIssuerError:
+        raise Unauthorized("the token is from another issuer", slug="invalid-token") from None
+    except jwt.InvalidTokenError as exc:
+        raise Unauthorized(f"the token is invalid: {exc}", slug="invalid-token") from None
+    try:
+        return Principal(
+            sub=claims["sub"],
+            role=claims["role"],
+            department=claims.get("dept"),
+            scenarios=tuple(claims.get("scenarios") or ()),
+            region=claims.get("region"),
+            token_id=claims.get("jti"),
+        )
+    except (KeyError, TypeError, msgspec.ValidationError):
+        raise Unauthorized("the token lacks required claims", slug="invalid-token") from None

@@ -1,0 +1,1 @@
+"""Database access: the embedded server, connection pools, migrations and named queries."""

@@ -1,0 +1,56 @@
+"""Dependencies every handler can ask for by name: ``db``, ``grader``, ``settings``, ``clock``."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+
+from xinyi_api.db.pool import Database
+from xinyi_api.grading.service import Grader
+from xinyi_api.settings import Settings
+
+
+class Clock:
+    """Today's date where the programme runs (Asia/Shanghai by default), not the server's."""
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        self.tz = tz
+
+    def now(self) -> datetime:
+        return datetime.now(self.tz)
+
+    def today(self) -> date:
+        return self.now().date()
+
+
+def _db(state: State) -> Database:
+    return state.db  # type: ignore[no-any-return]
+
+
+def _grader(state: State) -> Grader:
+    return state.grader  # type: ignore[no-any-return]
+
+
+def _settings(state: State) -> Settings:
+    return state.settings  # type: ignore[no-any-return]
+
+
+def _clock(state: State) -> Clock:
+    return state.clock  # type: ignore[no-any-return]
+
+
+DEPENDENCIES = {
+    "db": Provide(_db, sync_to_thread=False),
+    "grader": Provide(_grader, sync_to_thread=False),
+    "settings": Provide(_settings, sync_to_thread=False),
+    "clock": Provide(_clock, sync_to_thread=False),
+}
+
+# Handler parameter types: ``db: DB`` asks for the ``db`` dependency by name (Litestar 3 style).
+DB = NamedDependency[Database]
+GraderDep = NamedDependency[Grader]
+SettingsDep = NamedDependency[Settings]
+ClockDep = NamedDependency[Clock]

@@ -1,0 +1,1 @@
+"""信用评价 grading: rules, indicators, explanations, and (re)computing stored grades."""

@@ -1,0 +1,74 @@
+-- name: load_subjects
+SELECT id, type, industry, region_code, closed_at IS NOT NULL AS closed
+FROM subjects
+WHERE id = ANY($1::text[]);
+
+-- name: load_records
+-- Repaired and withdrawn records never count, so they are not loaded.
+SELECT id, subject_id, kind, severity, result, title, occurred_on, public_until, status,
+       source_department
+FROM credit_records
+WHERE subject_id = ANY($1::text[]) AND status IN ('active', 'objected')
+ORDER BY subject_id, occurred_on DESC, id;
+
+-- name: upsert_grades
+-- Writes a batch of grades in one statement; history gets a row only when something changed.
+WITH input AS (
+    SELECT *
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::jsonb[], $7::date[])
+         AS t (subject_id, scheme, rule_version, score, grade, explanation, review_on)
+), changed AS (
+    INSERT INTO grades AS g (subject_id, scheme, rule_version, score, grade, explanation, review_on)
+    SELECT subject_id, scheme, rule_version, score, grade, explanation, review_on FROM input
+    ON CONFLICT (subject_id, scheme) DO UPDATE
+        SET rule_version = excluded.rule_version, score = excluded.score, grade = excluded.grade,
+            explanation = excluded.explanation, review_on = excluded.review_on,
+            computed_at = now()
+        WHERE (g.rule_version, g.score, g.grade, g.explanation, g.review_on)
+              IS DISTINCT FROM
+              (excluded.rule_version, excluded.score, excluded.grade, excluded.explanation,
+               excluded.review_on)
+    RETURNING subject_id, scheme, rule_version, score, grade, explanation, computed_at
+)
+INSERT INTO grade_history (subject_id, scheme, rule_version, score, grade, explanation, computed_at)
+SELECT subject_id, scheme, rule_version, score, grade, explanation, computed_at FROM changed;
+
+-- name: get_grade
+SELECT subject_id, scheme, rule_version, score, grade, explanation, computed_at, review_on
+FROM grades
+WHERE subject_id = $1 AND scheme = $2;
+
+-- name: grade_history
+SELECT scheme, rule_version, score, grade, computed_at
+FROM grade_history
+WHERE subject_id = $1 AND scheme = $2
+ORDER BY computed_at DESC, id DESC
+LIMIT $3;
+
+-- name: subject_ids_after
+SELECT id FROM subjects WHERE id > $1 ORDER BY id LIMIT $2;
+
+-- name: due_subject_ids_after
+SELECT DISTINCT subject_id AS id FROM grades
+WHERE review_on <= $3 AND subject_id > $1
+ORDER BY subject_id LIMIT $2;
+
+-- name: count_subjects
+SELECT count(*) FROM subjects;
+
+-- name: count_due
+SELECT count(DISTINCT subject_id) FROM grades WHERE review_on <= $1;
+
+-- name: open_run
+SELECT id, total, processed, last_subject FROM regrade_runs
+WHERE scheme = $1 AND rule_version = $2 AND finished_at IS NULL
+ORDER BY id DESC LIMIT 1;
+
+-- name: start_run
+INSERT INTO regrade_runs (scheme, rule_version, total) VALUES ($1, $2, $3) RETURNING id;
+
+-- name: advance_run
+UPDATE regrade_runs SET processed = processed + $2, last_subject = $3 WHERE id = $1;
+
+-- name: finish_run
+UPDATE regrade_runs SET finished_at = now() WHERE id = $1;

@@ -1,0 +1,63 @@
+"""Response types for grades and their explanations."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+import msgspec
+from msgspec import Struct
+
+from xinyi_api.grading.engine import GRADE_LABELS, Explanation, GradeResult
+
+Grade = Literal["A", "B", "C", "D", "unrated"]
+
+
+class GradeView(Struct, kw_only=True):
+    """A stored grade with the explanation of every indicator (信用评价及其依据)."""
+
+    subject_id: str
+    scheme: str
+    rule_version: str
+    grade: Grade
+    grade_label: str
+    score: int | None
+    computed_at: datetime | None
+    review_on: date | None
+    explanation: Explanation
+
+
+class GradeHistoryItem(Struct, kw_only=True):
+    scheme: str
+    rule_version: str
+    grade: Grade
+    score: int | None
+    computed_at: datetime
+
+
+def grade_view(row: Any) -> GradeView:
+    return GradeView(
+        subject_id=row["subject_id"],
+        scheme=row["scheme"],
+        rule_version=row["rule_version"],
+        grade=row["grade"],
+        grade_label=GRADE_LABELS[row["grade"]],
+        score=row["score"],
+        computed_at=row["computed_at"],
+        review_on=row["review_on"],
+        explanation=msgspec.convert(row["explanation"], Explanation),
+    )
+
+
+def result_view(result: GradeResult, computed_at: datetime | None = None) -> GradeView:
+    return GradeView(
+        subject_id=result.subject_id,
+        scheme=result.scheme,
+        rule_version=result.rule_version,
+        grade=result.grade,
+        grade_label=GRADE_LABELS[result.grade],
+        score=result.score,
+        computed_at=computed_at,
+        review_on=result.review_on,
+        explanation=result.explanation,
+    )

@@ -1,0 +1,69 @@
+"""Liveness, readiness and the published verification keys (JWKS)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import msgspec
+from litestar import Response, get
+from litestar.datastructures import State
+
+from xinyi_api.db.migrate import MigrationError, pending
+from xinyi_api.deps import DB
+from xinyi_api.errors import ServiceUnavailable
+
+
+class Health(msgspec.Struct):
+    status: str
+
+
+class Readiness(msgspec.Struct):
+    status: str
+    database: str
+    pending_migrations: list[str]
+
+
+@get("/health", summary="Liveness: 200 while the process runs", tags=["operations"],
+     sync_to_thread=False)
+def health() -> Health:
+    return Health(status="ok")
+
+
+@get(
+    "/ready",
+    summary="Readiness: 200 only when the database answers and migrations are current",
+    tags=["operations"],
+    raises=[ServiceUnavailable],
+)
+async def ready(db: DB, state: State) -> Readiness:
+    try:
+        async with db.write.acquire(timeout=2) as conn:
+            todo = await pending(conn, state.migration_sources)
+    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        raise ServiceUnavailable(f"the database does not answer: {type(exc).__name__}",
+                                 database="down") from None
+    except MigrationError as exc:
+        raise ServiceUnavailable(str(exc), database="up") from None
+    if todo:
+        names = [f"{m.source}/{m.name}" for m in todo]
+        raise ServiceUnavailable("migrations are pending; run `xinyi-api migrate`",
+                                 database="up", pending_migrations=names)
+    return Readiness(status="ready", database="up", pending_migrations=[])
+
+
+@get(
+    "/.well-known/jwks.json",
+    summary="Public keys (JWKS) that verify 诚信码 tokens and access tokens",
+    description="Ed25519 keys (kty OKP). `code-N` keys verify printed codes offline, "
+    "`access-N` keys verify JWTs. Served with CORS so a mini-program can fetch it.",
+    tags=["operations"],
+    media_type="application/jwk-set+json",
+)
+async def jwks(state: State) -> Response[dict[str, Any]]:
+    await state.key_store.refresh_if_stale()
+    return Response(
+        state.key_store.jwks(),
+        media_type="application/jwk-set+json",
+        headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=300"},
+    )

@@ -1,0 +1,1 @@
+"""信用记录 credit records: licences, penalties, rewards, inspections, commitments and more."""

@@ -1,0 +1,212 @@
+"""Settings read from the environment once, typed and validated at start-up.
+
+Every variable is documented in the README's configuration table. A bad value stops start-up with a
+``SettingsError`` naming the variable, so an operator never has to guess which one is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+T = TypeVar("T")
+
+
+class SettingsError(ValueError):
+    """A configuration variable is missing or malformed; the message names it."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+        self.problem = problem
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """All configuration of one xinyi-api process."""
+
+    database_url: str | None = None
+    """``DATABASE_URL``; ``None`` runs an embedded PostgreSQL in ``data_dir``."""
+    read_database_url: str | None = None
+    """``XINYI_READ_DATABASE_URL``: a read replica for public reads; defaults to the primary."""
+    data_dir: Path = Path(".xinyi")
+    db_pool_min: int = 2
+    db_pool_max: int = 10
+    migrate_on_start: bool = True
+    public_base_url: str = "http://127.0.0.1:8000"
+    programme_name: str = "信用淮南 · 诚信码"
+    secret_key: str = ""
+    """Encrypts the private signing keys stored in the database (``XINYI_SECRET_KEY``)."""
+    jwt_issuer: str = "xinyi-api"
+    jwt_audience: str = "xinyi-api"
+    access_token_ttl: int = 900
+    service_token_max_ttl: int = 7 * 24 * 3600
+    max_body_bytes: int = 64 * 1024
+    timezone: str = "Asia/Shanghai"
+    demo: bool = False
+    scenarios: tuple[str, ...] | None = None
+    """``XINYI_SCENARIOS``: comma-separated scenario keys to enable; ``None`` enables all."""
+    log_level: str = "INFO"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None
+
+    def with_database(self, url: str) -> Settings:
+        """The same settings pointing at ``url`` (used after an embedded server starts)."""
+        return replace(self, database_url=url)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate settings; raise ``SettingsError`` naming the first bad variable."""
+        env = os.environ if environ is None else environ
+        data_dir = Path(env.get("XINYI_DATA_DIR", ".xinyi"))
+        settings = cls(
+            database_url=_opt(env, "DATABASE_URL", _postgres_url),
+            read_database_url=_opt(env, "XINYI_READ_DATABASE_URL", _postgres_url),
+            data_dir=data_dir,
+            db_pool_min=_get(env, "XINYI_DB_POOL_MIN", _int_range(0, 500), 2),
+            db_pool_max=_get(env, "XINYI_DB_POOL_MAX", _int_range(1, 500), 10),
+            migrate_on_start=_get(env, "XINYI_MIGRATE_ON_START", _bool, True),
+            public_base_url=_get(env, "XINYI_PUBLIC_BASE_URL", _base_url, "http://127.0.0.1:8000"),
+            programme_name=_get(env, "XINYI_PROGRAMME_NAME", _non_empty(60), "信用淮南 · 诚信码"),
+            secret_key=env.get("XINYI_SECRET_KEY", ""),
+            jwt_issuer=_get(env, "XINYI_JWT_ISSUER", _non_empty(200), "xinyi-api"),
+            jwt_audience=_get(env, "XINYI_JWT_AUDIENCE", _non_empty(200), "xinyi-api"),
+            access_token_ttl=_get(env, "XINYI_ACCESS_TOKEN_TTL", _int_range(30, 86400), 900),
+            service_token_max_ttl=_get(
+                env, "XINYI_SERVICE_TOKEN_MAX_TTL", _int_range(60, 90 * 86400), 7 * 86400
+            ),
+            max_body_bytes=_get(env, "XINYI_MAX_BODY_BYTES", _int_range(1024, 50_000_000), 65536),
+            timezone=_get(env, "XINYI_TIMEZONE", _timezone, "Asia/Shanghai"),
+            demo=_get(env, "XINYI_DEMO", _bool, False),
+            scenarios=_opt(env, "XINYI_SCENARIOS", _key_list),
+            log_level=_get(env, "XINYI_LOG_LEVEL", _log_level, "INFO"),
+        )
+        if settings.db_pool_min > settings.db_pool_max:
+            raise SettingsError("XINYI_DB_POOL_MIN", "must not exceed XINYI_DB_POOL_MAX")
+        if not settings.secret_key:
+            if settings.database_url is not None:
+                raise SettingsError(
+                    "XINYI_SECRET_KEY",
+                    "is required with an external DATABASE_URL (it encrypts the signing keys)",
+                )
+            settings = replace(settings, secret_key=_local_dev_secret(data_dir))
+        elif len(settings.secret_key) < 16:
+            raise SettingsError("XINYI_SECRET_KEY", "must be at least 16 characters")
+        return settings
+
+
+def _local_dev_secret(data_dir: Path) -> str:
+    """A per-checkout secret for the embedded database, kept next to its data directory."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    # Opened exclusively so two workers starting at once cannot write two different secrets.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+    return value
+
+
+def _get(env: Mapping[str, str], name: str, parse: Callable[[str], T], default: T) -> T:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return parse(raw)
+    except ValueError as exc:
+        raise SettingsError(name, str(exc)) from None
+
+
+def _opt(env: Mapping[str, str], name: str, parse: Callable[[str], T]) -> T | None:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return parse(raw)
+    except ValueError as exc:
+        raise SettingsError(name, str(exc)) from None
+
+
+def _bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"expected true/false, got {raw!r}")
+
+
+def _int_range(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError(f"expected an integer, got {raw!r}") from None
+        if not low <= value <= high:
+            raise ValueError(f"must be between {low} and {high}, got {value}")
+        return value
+
+    return parse
+
+
+def _non_empty(max_len: int) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip()
+        if not value or len(value) > max_len:
+            raise ValueError(f"must be 1 to {max_len} characters")
+        return value
+
+    return parse
+
+
+def _postgres_url(raw: str) -> str:
+    if not re.match(r"^postgres(ql)?://", raw):
+        raise ValueError("must be a postgresql:// URL")
+    return raw
+
+
+def _base_url(raw: str) -> str:
+    value = raw.rstrip("/")
+    if not re.fullmatch(r"https?://[A-Za-z0-9.\-]+(:\d{1,5})?(/[A-Za-z0-9._~\-/]*)?", value):
+        raise ValueError("must be an http(s) URL with an ASCII host, e.g. https://xinyi.example.cn")
+    return value
+
+
+def _timezone(raw: str) -> str:
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {raw!r}") from None
+    return raw
+
+
+def _key_list(raw: str) -> tuple[str, ...]:
+    keys = tuple(k.strip() for k in raw.split(",") if k.strip())
+    for key in keys:
+        if not re.fullmatch(r"[a-z][a-z0-9_]{1,40}", key):
+            raise ValueError(f"bad scenario key {key!r}")
+    return keys
+
+
+def _log_level(raw: str) -> str:
+    value = raw.upper()
+    if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+    return value

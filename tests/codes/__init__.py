@@ -1,0 +1,1 @@
+"""Tests of 诚信码 code tokens and images."""

@@ -1,0 +1,250 @@
+"""Code images: QR PNG/SVG that real decoders read, and a poster 海报 with real Chinese glyphs."""
+
+import inspect
+import io
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+import zxingcpp
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from PIL import Image, ImageFilter
+
+from xinyi_api.codes.fonts import CJK_FAMILY, cjk_font, cjk_font_face
+from xinyi_api.codes.render import (
+    MAX_SCALE,
+    POSTER_SIZE,
+    fit_text,
+    qr_version,
+    render_png,
+    render_poster_png,
+    render_svg,
+)
+from xinyi_api.codes.token import code_url, encode_code_token
+
+BASE_URL_30 = "https://xinyi.huainan.gov.cn/x"
+KEY = Ed25519PrivateKey.from_private_bytes(bytes([7]) * 32)
+# Largest realistic serial (a trillion codes) and key number (a key a month for 20 years).
+URL = code_url(BASE_URL_30, encode_code_token(2**40, 255, KEY))
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+
+
+def decode_all(image: Image.Image) -> list[str]:
+    return [
+        barcode.text
+        for barcode in zxingcpp.read_barcodes(image.convert("L"))
+        if barcode.format == zxingcpp.BarcodeFormat.QRCode
+    ]
+
+
+def open_png(data: bytes) -> Image.Image:
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+# --- QR size ------------------------------------------------------------------------------------
+
+
+def test_worst_case_url_behind_a_30_character_base_is_qr_version_6_at_level_m() -> None:
+    # Version 5-M holds 122 alphanumeric characters; an Ed25519 signature alone is 103 base32
+    # characters, so with "<30-char base>/C/" version 6 (41 x 41 modules) is the floor.
+    assert len(BASE_URL_30) == 30
+    assert len(URL) == 150
+    assert qr_version(URL) == 6
+
+
+def test_upper_case_url_uses_the_compact_alphanumeric_mode() -> None:
+    # The same 150 characters in byte mode need version 8.
+    assert qr_version(URL.lower()) == 8
+    assert qr_version(URL) < qr_version(URL.lower())
+
+
+def test_default_development_base_url_also_fits_version_6() -> None:
+    assert qr_version(code_url("http://127.0.0.1:8000", encode_code_token(2**40, 255, KEY))) == 6
+
+
+# --- PNG ----------------------------------------------------------------------------------------
+
+
+def test_png_decodes_back_to_the_exact_url() -> None:
+    assert decode_all(open_png(render_png(URL))) == [URL]
+
+
+def test_png_survives_a_simulated_phone_photo() -> None:
+    image = open_png(render_png(URL)).convert("L")
+    width = 200
+    photo = image.resize((width, width), Image.Resampling.LANCZOS).filter(
+        ImageFilter.GaussianBlur(radius=1)
+    )
+    assert decode_all(photo) == [URL]
+
+
+def test_png_size_is_modules_times_scale_with_a_white_quiet_zone() -> None:
+    scale = 5
+    image = open_png(render_png(URL, scale=scale)).convert("L")
+    modules = 17 + 4 * 6 + 2 * 4
+    assert image.size == (modules * scale, modules * scale)
+    quiet = 4 * scale
+    side = image.width
+    for box in ((0, 0, side, quiet), (0, side - quiet, side, side), (0, 0, quiet, side)):
+        assert image.crop(box).getextrema() == (255, 255)
+    assert image.getextrema() == (0, 255)
+
+
+def test_png_wider_border_is_honoured() -> None:
+    assert open_png(render_png(URL, scale=1, border=10)).size == (41 + 20, 41 + 20)
+
+
+@pytest.mark.parametrize("scale", [0, -1, MAX_SCALE + 1, 1000])
+def test_scale_out_of_range_is_refused(scale: int) -> None:
+    with pytest.raises(ValueError):
+        render_png(URL, scale=scale)
+    with pytest.raises(ValueError):
+        render_svg(URL, scale=scale)
+
+
+@pytest.mark.parametrize("border", [0, 3, 41])
+def test_quiet_zone_narrower_than_4_modules_is_refused(border: int) -> None:
+    with pytest.raises(ValueError):
+        render_png(URL, border=border)
+    with pytest.raises(ValueError):
+        render_svg(URL, border=border)
+
+
+@pytest.mark.parametrize("url", ["", "HTTPS://X.CN/" + "A" * 600])
+def test_empty_or_oversized_url_is_refused(url: str) -> None:
+    with pytest.raises(ValueError):
+        render_png(url)
+
+
+# --- SVG ----------------------------------------------------------------------------------------
+
+
+def svg_modules(svg: str) -> tuple[int, set[tuple[int, int]]]:
+    root = ET.fromstring(svg)
+    n = int(root.attrib["viewBox"].split()[2])
+    path = root.find(f"{SVG_NS}path")
+    assert path is not None
+    dark: set[tuple[int, int]] = set()
+    for x, y, run in re.findall(r"M(\d+) (\d+)h(\d+)v1h-\3z", path.attrib["d"]):
+        dark.update((int(x) + i, int(y)) for i in range(int(run)))
+    return n, dark
+
+
+def test_svg_is_well_formed_with_a_module_viewbox_and_pixel_size() -> None:
+    svg = render_svg(URL, scale=10)
+    root = ET.fromstring(svg)
+    assert root.tag == f"{SVG_NS}svg"
+    assert root.attrib["viewBox"] == "0 0 49 49"
+    assert (root.attrib["width"], root.attrib["height"]) == ("490", "490")
+
+
+def test_svg_draws_the_same_modules_as_the_png() -> None:
+    n, dark = svg_modules(render_svg(URL))
+    png = open_png(render_png(URL, scale=1)).convert("L")
+    assert png.size == (n, n)
+    png_dark = {(x, y) for y in range(n) for x in range(n) if png.getpixel((x, y)) == 0}
+    assert dark == png_dark
+
+
+# --- poster -------------------------------------------------------------------------------------
+
+
+def poster(**overrides: str | None) -> Image.Image:
+    arguments: dict[str, str | None] = {
+        "url": URL,
+        "enterprise_name": "淮南市八公山豆腐牛肉汤餐饮管理有限公司",
+        "store_name": "田家庵区龙湖路分店",
+        "store_id": "S-000123",
+        "programme_name": "信易+ 诚信码",
+    }
+    arguments.update(overrides)
+    return open_png(render_poster_png(**arguments))  # type: ignore[arg-type]
+
+
+def test_poster_is_portrait_and_its_qr_decodes() -> None:
+    image = poster()
+    assert image.size == POSTER_SIZE
+    assert decode_all(image) == [URL]
+
+
+def test_poster_without_a_store_name_still_renders() -> None:
+    assert decode_all(poster(store_name=None)) == [URL]
+
+
+def test_poster_never_takes_a_grade() -> None:
+    assert not any("grade" in name for name in inspect.signature(render_poster_png).parameters)
+
+
+def test_long_names_stay_inside_the_frame() -> None:
+    image = poster(
+        programme_name="信易+" * 40,
+        enterprise_name="淮南市" * 50 + " International Trading Company Limited" * 3,
+        store_name="Supercalifragilisticexpialidocious" * 4 + "分店" * 50,
+        store_id="0123456789abcdef" * 6,
+    ).convert("L")
+    width, height = image.size
+    # Between the page edge and the frame's inner padding nothing may be drawn but the frame.
+    for left in (0, width - 30):
+        assert image.crop((left, 0, left + 30, height)).getextrema() == (255, 255)
+    for left in (40, width - 100):
+        assert image.crop((left, 340, left + 60, height - 80)).getextrema() == (255, 255)
+    assert decode_all(image) == [URL]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "淮南市八公山豆腐牛肉汤餐饮管理有限公司",
+        "Huainan Beef Soup (Longhu Road) Catering Management Company Limited",
+        "A" * 300,
+        "信用，" * 40,
+        "",
+    ],
+)
+def test_fitted_text_never_exceeds_its_width_or_line_count(text: str) -> None:
+    block = fit_text(text, max_width=600, max_lines=2, largest=64, smallest=32)
+    font = cjk_font(block.size)
+    assert len(block.lines) <= 2
+    assert all(font.getlength(line) <= 600 for line in block.lines)
+    assert 32 <= block.size <= 64
+
+
+def test_line_breaks_keep_closing_punctuation_off_the_line_start() -> None:
+    block = fit_text("信用，" * 40, max_width=300, max_lines=20, largest=40, smallest=40)
+    assert len(block.lines) > 1
+    assert not any(line.startswith("，") for line in block.lines)
+
+
+# --- Chinese glyphs, not tofu -------------------------------------------------------------------
+
+
+def test_bundled_font_is_the_simplified_chinese_face() -> None:
+    face = cjk_font_face()
+    assert face.path.is_file()
+    assert cjk_font(40).getname()[0] == CJK_FAMILY
+
+
+def test_chinese_characters_render_as_distinct_glyphs_not_tofu() -> None:
+    font = cjk_font(48)
+    # U+10FFFD is a private-use code point no font maps, so it shows the .notdef "tofu" box.
+    notdef = bytes(font.getmask("\U0010fffd"))
+    characters = "诚信码扫查看实时用门店编号淮南牛肉汤"
+    bitmaps = {}
+    for character in characters:
+        bitmap = bytes(font.getmask(character))
+        assert any(bitmap), character
+        assert bitmap != notdef, character
+        bitmaps[character] = bitmap
+    assert len(set(bitmaps.values())) == len(characters)
+
+
+def test_poster_text_area_holds_ink_in_the_accent_and_text_colours() -> None:
+    image = poster().convert("RGB")
+    below_qr = image.crop((110, 1180, image.width - 110, 1700))
+    colours = {colour for _, colour in below_qr.getcolors(maxcolors=1 << 16) or []}
+    assert (179, 38, 30) in colours  # "扫码查看实时信用"
+    assert (26, 26, 26) in colours  # enterprise and store names

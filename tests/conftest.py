@@ -1,0 +1,186 @@
+"""Test fixtures: a real PostgreSQL per session, a migrated template database cloned per test.
+
+With ``DATABASE_URL`` set the tests use that server (they need CREATEDB); otherwise an embedded
+pgserver instance lives in a temporary directory for the session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from xinyi_api.app import create_app, migration_sources
+from xinyi_api.auth.tokens import issue_token
+from xinyi_api.db.migrate import migrate
+from xinyi_api.db.pool import connect
+from xinyi_api.keys import ensure_keys
+from xinyi_api.settings import Settings
+
+TEST_SECRET = "test-secret-key-not-for-production"
+TEMPLATE = "xinyi_template"
+_counter = itertools.count()
+
+DEPARTMENTS = [
+    ("scjg", "淮南市市场监督管理局", "340400"),
+    ("scjg_tja", "田家庵区市场监督管理局", "340403"),
+    ("ybj", "淮南市医疗保障局", "340400"),
+]
+
+
+@dataclass
+class PgServer:
+    admin_url: str
+
+    def url(self, dbname: str) -> str:
+        parts = urlsplit(self.admin_url)
+        return urlunsplit(parts._replace(path="/" + dbname))
+
+
+async def _build_template(server: PgServer) -> None:
+    admin = await asyncpg.connect(server.admin_url)
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)")
+        await admin.execute(f"CREATE DATABASE {TEMPLATE}")
+    finally:
+        await admin.close()
+    conn = await connect(server.url(TEMPLATE))
+    try:
+        await migrate(conn, migration_sources())
+        await ensure_keys(conn, TEST_SECRET)
+        await conn.executemany(
+            "INSERT INTO departments (code, name, region_code) VALUES ($1, $2, $3)", DEPARTMENTS
+        )
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    external = os.environ.get("DATABASE_URL")
+    if external:
+        server = PgServer(admin_url=external)
+        asyncio.run(_build_template(server))
+        yield server
+        return
+    import pgserver
+
+    tmp = Path(tempfile.mkdtemp(prefix="xinyi-test-"))
+    handle = pgserver.get_server(tmp / "pgdata", cleanup_mode="stop")
+    server = PgServer(admin_url=handle.get_uri())
+    try:
+        asyncio.run(_build_template(server))
+        yield server
+    finally:
+        handle.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture
+async def database_url(pg_server: PgServer) -> AsyncIterator[str]:
+    """A fresh database cloned from the migrated template."""
+    name = f"t_{os.getpid()}_{next(_counter)}"
+    admin = await asyncpg.connect(pg_server.admin_url)
+    try:
+        await admin.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+    finally:
+        await admin.close()
+    yield pg_server.url(name)
+    admin = await asyncpg.connect(pg_server.admin_url)
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp_path,
+        secret_key=TEST_SECRET,
+        db_pool_min=1,
+        db_pool_max=4,
+        public_base_url="https://xinyi.huainan.gov.cn",
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app) as client:
+        yield client
+
+
+@pytest.fixture
+async def conn(client: AsyncTestClient[Litestar]) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to the test database (after the app started), for checking what was stored."""
+    async with client.app.state.db.write.acquire() as connection:
+        yield connection
+
+
+def make_token(app: Litestar, role: str = "department", **claims: Any) -> str:
+    settings: Settings = app.state.settings
+    sub = claims.pop("sub", f"{role}:{claims.get('dept', 'test')}")
+    return issue_token(
+        app.state.key_store,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        subject=sub,
+        role=role,  # type: ignore[arg-type]
+        ttl_seconds=claims.pop("ttl", 600),
+        claims=claims,
+    )
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def dept_headers(client: AsyncTestClient[Litestar]) -> dict[str, str]:
+    """A city-wide 市场监管 department token."""
+    return auth(make_token(client.app, dept="scjg", region="340400", scenarios=["beef_soup"]))
+
+
+@pytest.fixture
+def district_headers(client: AsyncTestClient[Litestar]) -> dict[str, str]:
+    """A district department limited to 田家庵区 (340403)."""
+    return auth(make_token(client.app, dept="scjg_tja", region="340403"))
+
+
+# Valid USCCs with correct check characters (computed, not real companies).
+def uscc(serial: int, region: str = "340403") -> str:
+    from xinyi_api.subjects.uscc import check_character
+
+    body = f"91{region}MA{serial:07d}"
+    return body + check_character(body)
+
+
+def assert_problem(response: Any, status: int, slug: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json"), (
+        response.headers["content-type"]
+    )
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["type"].startswith("urn:xinyi:problem:")
+    if slug is not None:
+        assert body["type"] == f"urn:xinyi:problem:{slug}", body
+    return body
