@@ -2,7 +2,8 @@
 
 An USCC has 18 characters from a 31-character alphabet (digits and capitals without I, O, S, V, Z):
 1 registration authority (登记管理部门代码), 2 category (机构类别代码),
-3–8 the 行政区划 region code, 9–17 the 主体标识码 (organisation code), 18 the check character computed over the first 17 with
+3–8 the 行政区划 region code, 9–17 the 主体标识码 (organisation code), 18 the check character
+computed over the first 17 with
 weights 3^(i-1) mod 31.
 """
 
