@@ -35,8 +35,14 @@ log = logging.getLogger(__name__)
 PUBLIC_PATHS = ["^/health$", "^/ready$", "^/schema", "^/.well-known/"]
 
 
-def migration_sources() -> list[MigrationSource]:
+def migration_sources(settings: Settings | None = None) -> list[MigrationSource]:
+    """The core migrations, then those of every enabled scenario that ships its own."""
     return [core_source()]
+
+
+def build_grader(settings: Settings) -> Grader:
+    """The grading rules in force: the public rule plus every enabled scenario's."""
+    return Grader([PUBLIC_RULE])
 
 
 @asynccontextmanager
@@ -78,7 +84,7 @@ async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     logging.basicConfig(level=settings.log_level)
-    grader = Grader([PUBLIC_RULE])
+    grader = build_grader(settings)
     openapi = OpenAPIConfig(
         title="xinyi-api 诚信码 credit-scenario service",
         version="0.1.0",
@@ -129,5 +135,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.settings = settings
     app.state.grader = grader
     app.state.clock = Clock(settings.tz)
-    app.state.migration_sources = migration_sources()
+    app.state.migration_sources = migration_sources(settings)
     return app

@@ -111,7 +111,7 @@ async def retire_key(conn: asyncpg.Connection, kid: str) -> bool:
 class KeyStore:
     """The live keys, cached per worker and reloaded from the database when stale."""
 
-    def __init__(self, pool: asyncpg.Pool, secret: str) -> None:
+    def __init__(self, pool: asyncpg.Pool | None, secret: str) -> None:
         self._pool = pool
         self._secret = secret.encode()
         self._keys: dict[str, SigningKey] = {}
@@ -119,12 +119,16 @@ class KeyStore:
         self._loaded_at = 0.0
         self._lock = asyncio.Lock()
 
-    async def load(self) -> None:
-        async with self._pool.acquire() as conn:
-            rows = await conn.fetch(
-                "SELECT kid, purpose, number, private_pem, public_jwk FROM signing_keys"
-                " WHERE retired_at IS NULL"
-            )
+    async def load(self, conn: asyncpg.Connection | None = None) -> None:
+        """Read the live keys (through ``conn`` if given, else from the pool)."""
+        query = ("SELECT kid, purpose, number, private_pem, public_jwk FROM signing_keys"
+                 " WHERE retired_at IS NULL")
+        if conn is not None:
+            rows = await conn.fetch(query)
+        else:
+            assert self._pool is not None, "a KeyStore without a pool must be given a connection"
+            async with self._pool.acquire() as pooled:
+                rows = await pooled.fetch(query)
         keys: dict[str, SigningKey] = {}
         for r in rows:
             jwk = r["public_jwk"]
@@ -145,7 +149,7 @@ class KeyStore:
         # A forced refresh (unknown kid) still waits a second between loads, so a flood of
         # tokens with made-up kids cannot turn into a flood of queries.
         min_age = 1.0 if force else REFRESH_SECONDS
-        if time.monotonic() - self._loaded_at < min_age:
+        if self._pool is None or time.monotonic() - self._loaded_at < min_age:
             return
         async with self._lock:
             if time.monotonic() - self._loaded_at >= min_age:

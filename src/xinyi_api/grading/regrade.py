@@ -28,7 +28,7 @@ class RegradeReport:
 
 
 async def run_regrade(
-    pool: asyncpg.Pool,
+    conn: asyncpg.Connection,
     grader: Grader,
     today: date,
     *,
@@ -37,32 +37,31 @@ async def run_regrade(
     progress: Progress | None = None,
 ) -> RegradeReport:
     scheme = "due" if due_only else "all"
-    async with pool.acquire() as conn:
-        run = await conn.fetchrow(q.open_run, scheme, grader.fingerprint)
-        if run is None:
-            total = await conn.fetchval(q.count_due if due_only else q.count_subjects,
-                                        *((today,) if due_only else ()))
-            run_id = await conn.fetchval(q.start_run, scheme, grader.fingerprint, total)
-            processed, cursor, resumed = 0, "", False
-        else:
-            run_id, total = run["id"], run["total"]
-            processed, cursor, resumed = run["processed"], run["last_subject"] or "", True
+    run = await conn.fetchrow(q.open_run, scheme, grader.fingerprint)
+    if run is None:
+        total = await conn.fetchval(q.count_due if due_only else q.count_subjects,
+                                    *((today,) if due_only else ()))
+        run_id = await conn.fetchval(q.start_run, scheme, grader.fingerprint, total)
+        processed, cursor, resumed = 0, "", False
+    else:
+        run_id, total = run["id"], run["total"]
+        processed, cursor, resumed = run["processed"], run["last_subject"] or "", True
 
-        while True:
-            async with conn.transaction():
-                if due_only:
-                    rows = await conn.fetch(q.due_subject_ids_after, cursor, batch_size, today)
-                else:
-                    rows = await conn.fetch(q.subject_ids_after, cursor, batch_size)
-                if not rows:
-                    await conn.execute(q.finish_run, run_id)
-                    break
-                ids = [r["id"] for r in rows]
-                await grader.regrade(conn, ids, today)
-                cursor = ids[-1]
-                processed += len(ids)
-                await conn.execute(q.advance_run, run_id, len(ids), cursor)
-            if progress is not None:
-                progress(processed, max(total, processed))
+    while True:
+        async with conn.transaction():
+            if due_only:
+                rows = await conn.fetch(q.due_subject_ids_after, cursor, batch_size, today)
+            else:
+                rows = await conn.fetch(q.subject_ids_after, cursor, batch_size)
+            if not rows:
+                await conn.execute(q.finish_run, run_id)
+                break
+            ids = [r["id"] for r in rows]
+            await grader.regrade(conn, ids, today)
+            cursor = ids[-1]
+            processed += len(ids)
+            await conn.execute(q.advance_run, run_id, len(ids), cursor)
+        if progress is not None:
+            progress(processed, max(total, processed))
     return RegradeReport(run_id=run_id, processed=processed, total=max(total, processed),
                          resumed=resumed)

@@ -1,0 +1,314 @@
+"""The ``xinyi-api`` command: serve, migrate, token, regrade, department, keys.
+
+Every command reads the same settings as the server. Without ``DATABASE_URL`` the embedded
+PostgreSQL in ``XINYI_DATA_DIR`` is started (or joined, if ``serve`` is already running it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import asyncpg
+import click
+
+from xinyi_api.settings import Settings, SettingsError
+
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        raise click.UsageError(f"bad configuration: {exc}") from None
+
+
+@contextmanager
+def _database(settings: Settings) -> Iterator[Settings]:
+    """Settings with a usable ``database_url``, starting the embedded server if needed."""
+    if settings.database_url is not None:
+        yield settings
+        return
+    from xinyi_api.db.embedded import EmbeddedPostgres
+
+    embedded = EmbeddedPostgres(settings.data_dir)
+    try:
+        yield settings.with_database(embedded.url)
+    finally:
+        embedded.stop()
+
+
+def _run(settings: Settings, job: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    from xinyi_api.db.pool import connect
+
+    async def main() -> T:
+        assert settings.database_url is not None
+        try:
+            conn = await connect(settings.database_url)
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise click.ClickException(f"cannot reach the database: {exc}") from None
+        try:
+            return await job(conn)
+        finally:
+            await conn.close()
+
+    return asyncio.run(main())
+
+
+async def _migrate(conn: asyncpg.Connection, settings: Settings) -> list[str]:
+    from xinyi_api.app import migration_sources
+    from xinyi_api.db.migrate import migrate
+    from xinyi_api.keys import ensure_keys
+
+    applied = await migrate(conn, migration_sources(settings))
+    await ensure_keys(conn, settings.secret_key)
+    return [f"{m.source}/{m.name}" for m in applied]
+
+
+@click.group()
+@click.version_option(package_name="xinyi-api")
+def main() -> None:
+    """xinyi-api: 诚信码 credit-scenario service."""
+
+
+@main.command()
+def migrate() -> None:
+    """Apply pending migrations (each once, under an advisory lock)."""
+    from xinyi_api.db.migrate import MigrationError
+
+    settings = _settings()
+    with _database(settings) as s:
+        try:
+            applied = _run(s, lambda conn: _migrate(conn, s))
+        except MigrationError as exc:
+            raise click.ClickException(str(exc)) from None
+    for name in applied:
+        click.echo(f"applied {name}")
+    click.echo("migrations are current" if not applied else f"{len(applied)} applied")
+
+
+@main.command()
+@click.option("--demo", is_flag=True,
+              help="Load the demo data set (idempotent) and enable demo mode.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+def serve(demo: bool, host: str, port: int, workers: int) -> None:
+    """Run the HTTP service (uvicorn)."""
+    import uvicorn
+
+    from xinyi_api.db.migrate import MigrationError
+
+    settings = _settings()
+    with _database(settings) as s:
+        assert s.database_url is not None
+        try:
+            applied = _run(s, lambda conn: _migrate(conn, s))
+        except MigrationError as exc:
+            raise click.ClickException(str(exc)) from None
+        for name in applied:
+            click.echo(f"applied {name}")
+        if demo:
+            from xinyi_api.demo.loader import load_demo
+
+            report = _run(s, lambda conn: load_demo(conn, s))
+            click.echo(report)
+        # Workers are separate processes: they find the database and secret in the environment.
+        os.environ["DATABASE_URL"] = s.database_url
+        os.environ["XINYI_SECRET_KEY"] = s.secret_key
+        if demo:
+            os.environ["XINYI_DEMO"] = "true"
+        click.echo(f"serving on http://{host}:{port} (OpenAPI UI at /schema)")
+        uvicorn.run(
+            "xinyi_api.asgi:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=s.log_level.lower(),
+            proxy_headers=True,
+        )
+
+
+@main.command()
+@click.option("--department", "department", help="部门 code of a department token.")
+@click.option("--scenario", "scenarios", multiple=True, help="Scenario key (repeatable).")
+@click.option("--operator", "operator", help="Operator name for an operator token.")
+@click.option("--ttl", default=3600, show_default=True, type=click.IntRange(60, None),
+              help="Lifetime in seconds.")
+def token(department: str | None, scenarios: tuple[str, ...], operator: str | None,
+          ttl: int) -> None:
+    """Issue a signed service token for a department or an operator."""
+    if (department is None) == (operator is None):
+        raise click.UsageError("give exactly one of --department CODE or --operator NAME")
+    settings = _settings()
+    if ttl > settings.service_token_max_ttl:
+        raise click.UsageError(f"--ttl may be at most {settings.service_token_max_ttl} seconds "
+                               "(XINYI_SERVICE_TOKEN_MAX_TTL)")
+
+    async def job(conn: asyncpg.Connection) -> str:
+        from xinyi_api.auth.tokens import issue_token
+        from xinyi_api.keys import KeyStore
+
+        claims: dict[str, Any] = {}
+        if department is not None:
+            row = await conn.fetchrow(
+                "SELECT code, region_code FROM departments WHERE code = $1", department
+            )
+            if row is None:
+                known = [r["code"] for r in await conn.fetch("SELECT code FROM departments")]
+                raise click.ClickException(
+                    f"no department {department!r}; known: {', '.join(known) or 'none'} "
+                    "(add one with `xinyi-api department add`)"
+                )
+            claims = {"dept": department, "region": row["region_code"],
+                      "scenarios": list(scenarios)}
+        keys = KeyStore(None, settings.secret_key)
+        await keys.load(conn)
+        return issue_token(
+            keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+            subject=f"department:{department}" if department else f"operator:{operator}",
+            role="department" if department else "operator",
+            ttl_seconds=ttl, claims=claims,
+        )
+
+    with _database(settings) as s:
+        click.echo(_run(s, job))
+
+
+@main.group()
+def department() -> None:
+    """Manage departments (部门)."""
+
+
+@department.command("add")
+@click.argument("code")
+@click.option("--name", required=True, help="Full Chinese name, e.g. 淮南市市场监督管理局.")
+@click.option("--region", default=None, help="6-digit 行政区划 code the department covers.")
+def department_add(code: str, name: str, region: str | None) -> None:
+    """Add or rename a department."""
+    settings = _settings()
+
+    async def job(conn: asyncpg.Connection) -> None:
+        try:
+            await conn.execute(
+                "INSERT INTO departments (code, name, region_code) VALUES ($1, $2, $3)"
+                " ON CONFLICT (code) DO UPDATE SET name = excluded.name,"
+                " region_code = excluded.region_code",
+                code, name, region,
+            )
+        except asyncpg.CheckViolationError:
+            raise click.UsageError(
+                "code must be lower-case letters, digits or _ (2–40); region 6 digits"
+            ) from None
+
+    with _database(settings) as s:
+        _run(s, job)
+    click.echo(f"department {code} saved")
+
+
+@department.command("list")
+def department_list() -> None:
+    """List departments."""
+    settings = _settings()
+    with _database(settings) as s:
+        rows = _run(s, lambda conn: conn.fetch(
+            "SELECT code, name, region_code FROM departments ORDER BY code"))
+    for r in rows:
+        click.echo(f"{r['code']}\t{r['region_code'] or '-'}\t{r['name']}")
+
+
+@main.command()
+@click.option("--due", is_flag=True, help="Only subjects whose grade is due (a record expired).")
+@click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 100_000))
+def regrade(due: bool, batch_size: int) -> None:
+    """Recompute grades in batches; an interrupted run resumes where it stopped."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from xinyi_api.app import build_grader
+    from xinyi_api.deps import Clock
+    from xinyi_api.grading.regrade import run_regrade
+
+    settings = _settings()
+    grader = build_grader(settings)
+    today = Clock(settings.tz).today()
+
+    with _database(settings) as s:
+        assert s.database_url is not None
+        url = s.database_url
+
+        async def job() -> str:
+            from xinyi_api.db.pool import connect
+
+            conn = await connect(url)
+            try:
+                with Progress("[progress.description]{task.description}", BarColumn(),
+                              MofNCompleteColumn(), TimeRemainingColumn(),
+                              transient=not sys.stderr.isatty()) as bar:
+                    task = bar.add_task("regrading", total=None)
+                    report = await run_regrade(
+                        conn, grader, today, batch_size=batch_size, due_only=due,
+                        progress=lambda done, total: bar.update(task, completed=done,
+                                                                total=total),
+                    )
+            finally:
+                await conn.close()
+            verb = "resumed run" if report.resumed else "run"
+            return f"{verb} {report.run_id}: {report.processed} subjects regraded"
+
+        click.echo(asyncio.run(job()))
+
+
+@main.group()
+def keys() -> None:
+    """Manage signing keys (rotate, retire, list)."""
+
+
+@keys.command("list")
+def keys_list() -> None:
+    """List signing keys."""
+    settings = _settings()
+    with _database(settings) as s:
+        rows = _run(s, lambda conn: conn.fetch(
+            "SELECT kid, created_at, retired_at FROM signing_keys ORDER BY purpose, number"))
+    for r in rows:
+        state = f"retired {r['retired_at']:%Y-%m-%d}" if r["retired_at"] else "live"
+        click.echo(f"{r['kid']}\t{r['created_at']:%Y-%m-%d}\t{state}")
+
+
+@keys.command("rotate")
+@click.option("--purpose", type=click.Choice(["access", "code"]), required=True)
+def keys_rotate(purpose: str) -> None:
+    """Create a new newest key; older keys keep verifying until retired."""
+    from xinyi_api.keys import create_key
+
+    settings = _settings()
+    with _database(settings) as s:
+        kid = _run(s, lambda conn: create_key(conn, purpose, s.secret_key))  # type: ignore[arg-type]
+    click.echo(f"created {kid}; workers pick it up within 30 s")
+
+
+@keys.command("retire")
+@click.argument("kid")
+def keys_retire(kid: str) -> None:
+    """Retire a key: nothing it signed verifies any more (printed codes too, for code keys)."""
+    from xinyi_api.keys import retire_key
+
+    settings = _settings()
+    with _database(settings) as s:
+        try:
+            done = _run(s, lambda conn: retire_key(conn, kid))
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+    if not done:
+        raise click.ClickException(f"no live key {kid}")
+    click.echo(f"retired {kid}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

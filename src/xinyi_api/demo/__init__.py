@@ -1,0 +1,1 @@
+"""Demo data for `xinyi-api serve --demo`."""
