@@ -129,10 +129,15 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
 
 
 @pytest.fixture
-async def conn(client: AsyncTestClient[Litestar]) -> AsyncIterator[asyncpg.Connection]:
-    """A connection to the test database (after the app started), for checking what was stored."""
-    async with client.app.state.db.write.acquire() as connection:
+async def conn(
+    client: AsyncTestClient[Litestar], database_url: str
+) -> AsyncIterator[asyncpg.Connection]:
+    """Our own connection to the test database (the app's pools live on the client's loop)."""
+    connection = await connect(database_url)
+    try:
         yield connection
+    finally:
+        await connection.close()
 
 
 def make_token(app: Litestar, role: str = "department", **claims: Any) -> str:

@@ -1,0 +1,71 @@
+import pytest
+
+from tests.conftest import uscc
+from xinyi_api.db.pool import connect
+from xinyi_api.grading.public_rule import PUBLIC_RULE
+from xinyi_api.grading.regrade import run_regrade
+from xinyi_api.grading.service import Grader
+
+
+async def _seed(client, headers, n: int) -> list[str]:
+    ids = []
+    for i in range(n):
+        r = await client.post("/api/v1/enterprises", headers=headers, json={
+            "uscc": uscc(100 + i), "name": f"企业{i}", "region_code": "340403",
+            "industry": "retail"})
+        ids.append(r.json()["id"])
+    return ids
+
+
+class Interrupt(Exception):
+    pass
+
+
+async def test_batch_regrade_grades_everyone_and_resumes(client, dept_headers,
+                                                         database_url) -> None:
+    ids = await _seed(client, dept_headers, 7)
+    conn = await connect(database_url)
+    try:
+        # Records written straight into the table, as an import would: grades are now stale.
+        await conn.executemany(
+            "INSERT INTO credit_records (id, subject_id, kind, severity, title, source_department,"
+            " legal_basis, occurred_on, published_on, public_until) VALUES"
+            " ('R' || lpad(nextval('record_id_seq')::text, 10, '0'), $1, 'penalty', 'severe',"
+            " '制假售假', 'scjg', '《产品质量法》第五十条', current_date, current_date,"
+            " current_date + 1000)", [(i,) for i in ids])
+        grader = Grader([PUBLIC_RULE])
+        today = client.app.state.clock.today()
+        seen: list[int] = []
+
+        def stop_after_first_batch(done: int, total: int) -> None:
+            seen.append(done)
+            raise Interrupt
+
+        with pytest.raises(Interrupt):
+            await run_regrade(conn, grader, today, batch_size=3, progress=stop_after_first_batch)
+        graded = await conn.fetchval("SELECT count(*) FROM grades WHERE grade = 'D'")
+        assert graded == 3  # the first batch committed
+        report = await run_regrade(conn, grader, today, batch_size=3)
+        assert report.resumed and report.processed == 7 and report.total == 7
+        assert await conn.fetchval("SELECT count(*) FROM grades WHERE grade = 'D'") == 7
+        # A later run starts afresh and changes nothing: history does not grow.
+        before = await conn.fetchval("SELECT count(*) FROM grade_history")
+        again = await run_regrade(conn, grader, today, batch_size=3)
+        assert not again.resumed
+        assert await conn.fetchval("SELECT count(*) FROM grade_history") == before
+    finally:
+        await conn.close()
+
+
+async def test_due_only_regrades_subjects_whose_records_expired(client, dept_headers,
+                                                                database_url) -> None:
+    ids = await _seed(client, dept_headers, 2)
+    conn = await connect(database_url)
+    try:
+        await conn.execute("UPDATE grades SET review_on = current_date - 1 WHERE subject_id = $1",
+                           ids[0])
+        report = await run_regrade(conn, Grader([PUBLIC_RULE]), client.app.state.clock.today(),
+                                   due_only=True)
+        assert report.processed == 1
+    finally:
+        await conn.close()
