@@ -48,5 +48,6 @@ def test_pool_minimum_may_not_exceed_maximum(tmp_path: Path) -> None:
 
 
 def test_scenario_list_is_parsed(tmp_path: Path) -> None:
-    s = Settings.from_env({"XINYI_DATA_DIR": str(tmp_path), "XINYI_SCENARIOS": "beef_soup, medical"})
+    env = {"XINYI_DATA_DIR": str(tmp_path), "XINYI_SCENARIOS": "beef_soup, medical"}
+    s = Settings.from_env(env)
     assert s.scenarios == ("beef_soup", "medical")

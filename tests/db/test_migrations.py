@@ -78,7 +78,7 @@ async def test_a_failing_migration_leaves_nothing_behind(empty_db: str, tmp_path
     (directory / "0002_broken.sql").write_text("CREATE TABLE b (x int); SELECT nonsense();")
     conn = await connect(empty_db)
     try:
-        with pytest.raises(MigrationError, match="0002_broken.sql failed"):
+        with pytest.raises(MigrationError, match=r"0002_broken\.sql failed"):
             await migrate(conn, [MigrationSource("t", directory)])
         assert await conn.fetchval("SELECT to_regclass('b')") is None
         assert await conn.fetchval("SELECT to_regclass('a')") == "a"
