@@ -152,8 +152,8 @@ def problem_details_plugin() -> ProblemDetailsPlugin:
         ProblemDetailsConfig(
             enable_for_all_http_exceptions=True,
             exception_to_problem_detail_map={
-                AppError: _app_error,  # type: ignore[dict-item]
-                HTTPException: _http_exception,  # type: ignore[dict-item]
+                AppError: _app_error,
+                HTTPException: _http_exception,
                 Exception: _unexpected,
             },
         )

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import pgserver
+from pgserver.postgres_server import get_server
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ class EmbeddedPostgres:
     def __init__(self, data_dir: Path) -> None:
         self.pgdata = (data_dir / "pgdata").resolve()
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
-        self._server: Any = pgserver.get_server(self.pgdata, cleanup_mode="stop")
+        self._server: Any = get_server(self.pgdata, cleanup_mode="stop")
         self.url: str = self._server.get_uri()
         log.info("embedded PostgreSQL running in %s", self.pgdata)
 

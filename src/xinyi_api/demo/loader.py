@@ -150,7 +150,10 @@ def _file(plan: _Plan, rng: random.Random, subject_id: str, industry: str, dept:
     profile = rng.choices("ABCDU", weights=[30, 35, 20, 7, 8])[0]
     if profile == "U":
         return
-    ago = lambda low, high: today - timedelta(days=rng.randint(low, high))  # noqa: E731
+
+    def ago(low: int, high: int) -> date:
+        return today - timedelta(days=rng.randint(low, high))
+
     _record(plan, subject_id, dept, "licence", None, None, LICENCES[industry], "", ago(30, 900))
     passes = {"A": 3, "B": 1, "C": 0, "D": 0}[profile]
     for _ in range(passes):
@@ -235,7 +238,7 @@ async def load_demo(conn: asyncpg.Connection, settings: Settings) -> str:
             [e[0] for e in enterprises])}
         store_ids: dict[str, str] = {}
         for key, uscc, name, region, industry, address, lat, lng, dept in stores:
-            store_ids[key] = await conn.fetchval(
+            store_ids[str(key)] = await conn.fetchval(
                 "INSERT INTO subjects (id, type, enterprise_id, name, region_code, industry,"
                 " address, latitude, longitude, created_by) VALUES"
                 " ('S' || lpad(nextval('store_id_seq')::text, 8, '0'), 'store', $1, $2, $3, $4,"
@@ -247,7 +250,7 @@ async def load_demo(conn: asyncpg.Connection, settings: Settings) -> str:
             " source_department, legal_basis, occurred_on, published_on, public_until) VALUES"
             " ('R' || lpad(nextval('record_id_seq')::text, 10, '0'),"
             " $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            [(subject_of[r[0]], *r[1:]) for r in records])
+            [(subject_of[str(r[0])], *r[1:]) for r in records])
     from xinyi_api.app import build_grader
 
     report = await run_regrade(conn, build_grader(settings), today)
