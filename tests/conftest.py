@@ -106,6 +106,23 @@ async def database_url(pg_server: PgServer) -> AsyncIterator[str]:
 
 
 @pytest.fixture
+async def empty_database_url(pg_server: PgServer) -> AsyncIterator[str]:
+    """A database with nothing in it, not even migrations."""
+    name = f"e_{os.getpid()}_{next(_counter)}"
+    admin = await asyncpg.connect(pg_server.admin_url)
+    try:
+        await admin.execute(f"CREATE DATABASE {name}")
+    finally:
+        await admin.close()
+    yield pg_server.url(name)
+    admin = await asyncpg.connect(pg_server.admin_url)
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         database_url=database_url,

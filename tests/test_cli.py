@@ -7,25 +7,17 @@ import sys
 import time
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import TEST_SECRET, PgServer
+from tests.conftest import TEST_SECRET
 
 CLI = [sys.executable, "-m", "xinyi_api.cli"]
 
 
 @pytest.fixture
-async def fresh_db(pg_server: PgServer):
-    name = f"cli_{os.getpid()}_{time.monotonic_ns()}"
-    admin = await asyncpg.connect(pg_server.admin_url)
-    await admin.execute(f"CREATE DATABASE {name}")
-    await admin.close()
-    yield pg_server.url(name)
-    admin = await asyncpg.connect(pg_server.admin_url)
-    await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
-    await admin.close()
+def fresh_db(empty_database_url: str) -> str:
+    return empty_database_url
 
 
 def _env(url: str, tmp_path: Path) -> dict[str, str]:

@@ -1,12 +1,9 @@
 import asyncio
 import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 
-from tests.conftest import PgServer
 from xinyi_api.db.migrate import (
     MigrationError,
     MigrationSource,
@@ -19,15 +16,8 @@ from xinyi_api.db.pool import connect
 
 
 @pytest.fixture
-async def empty_db(pg_server: PgServer) -> AsyncIterator[str]:
-    name = f"empty_{id(object())}"
-    admin = await asyncpg.connect(pg_server.admin_url)
-    await admin.execute(f"CREATE DATABASE {name}")
-    await admin.close()
-    yield pg_server.url(name)
-    admin = await asyncpg.connect(pg_server.admin_url)
-    await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
-    await admin.close()
+def empty_db(empty_database_url: str) -> str:
+    return empty_database_url
 
 
 async def test_all_migrations_apply_to_an_empty_database(empty_db: str) -> None:

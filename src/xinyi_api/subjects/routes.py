@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, patch, post
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 
+from xinyi_api.accountability import audit
 from xinyi_api.auth.guards import requires
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.deps import DB, ClockDep, GraderDep
@@ -36,7 +37,8 @@ class EnterpriseController(Controller):
     ) -> schemas.Enterprise:
         async with db.write.acquire() as conn:
             subject_id = await service.create_enterprise(conn, grader, request.user, data,
-                                                         clock.today())
+                                                         clock.today(),
+                                                         endpoint=audit.endpoint_of(request))
             return await service.get_enterprise(conn, subject_id)
 
     @get("/{enterprise_id:str}", summary="An enterprise's public profile", raises=[NotFound])
@@ -55,12 +57,13 @@ class EnterpriseController(Controller):
     )
     async def update(
         self, request: Request[Principal, Any, Any],
-        enterprise_id: Annotated[str, ENTERPRISE_ID], data: JSONBody[schemas.EnterpriseUpdate],
+        enterprise_id: Annotated[str, ENTERPRISE_ID], data: JSONBody[schemas.SubjectUpdate],
         db: DB, grader: GraderDep, clock: ClockDep,
     ) -> schemas.Enterprise:
         async with db.write.acquire() as conn:
             await service.update_subject(conn, grader, request.user, enterprise_id, data,
-                                         store=False, now=clock.now(), today=clock.today())
+                                         store=False, now=clock.now(), today=clock.today(),
+                                         endpoint=audit.endpoint_of(request))
             return await service.get_enterprise(conn, enterprise_id)
 
     @post(
@@ -77,7 +80,8 @@ class EnterpriseController(Controller):
     ) -> schemas.Store:
         async with db.write.acquire() as conn:
             store_id = await service.create_store(conn, grader, request.user, enterprise_id,
-                                                  data, clock.today())
+                                                  data, clock.today(),
+                                                  endpoint=audit.endpoint_of(request))
             return await service.get_store(conn, store_id)
 
 
@@ -127,9 +131,10 @@ class StoreController(Controller):
     )
     async def update(
         self, request: Request[Principal, Any, Any], store_id: Annotated[str, STORE_ID],
-        data: JSONBody[schemas.StoreUpdate], db: DB, grader: GraderDep, clock: ClockDep,
+        data: JSONBody[schemas.SubjectUpdate], db: DB, grader: GraderDep, clock: ClockDep,
     ) -> schemas.Store:
         async with db.write.acquire() as conn:
             await service.update_subject(conn, grader, request.user, store_id, data, store=True,
-                                         now=clock.now(), today=clock.today())
+                                         now=clock.now(), today=clock.today(),
+                                         endpoint=audit.endpoint_of(request))
             return await service.get_store(conn, store_id)

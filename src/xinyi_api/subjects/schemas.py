@@ -30,7 +30,18 @@ EnterpriseKind = Literal["enterprise", "individual"]
 Grade = Literal["A", "B", "C", "D", "unrated"]
 
 
-class EnterpriseCreate(Struct, forbid_unknown_fields=True, kw_only=True):
+class _Establishment(Struct, forbid_unknown_fields=True, kw_only=True):
+    """What enterprises and stores both have: a name and a place."""
+
+    name: Name
+    region_code: RegionCode
+    industry: Industry
+    address: Address = ""
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+
+
+class EnterpriseCreate(_Establishment, forbid_unknown_fields=True, kw_only=True):
     """Register an enterprise or 个体工商户 (一企一码)."""
 
     uscc: Annotated[
@@ -38,40 +49,17 @@ class EnterpriseCreate(Struct, forbid_unknown_fields=True, kw_only=True):
         Meta(min_length=1, max_length=40, description="统一社会信用代码 (GB 32100-2015)",
              examples=["91340400MA2N0X4X3L"]),
     ]
-    name: Name
     kind: EnterpriseKind = "enterprise"
-    region_code: RegionCode
-    industry: Industry
-    address: Address = ""
-    latitude: Latitude | None = None
-    longitude: Longitude | None = None
 
 
-class EnterpriseUpdate(Struct, forbid_unknown_fields=True, kw_only=True):
-    """Change an enterprise. Omitted fields stay as they are; ``closed`` flags it 已歇业."""
-
-    name: Name | UnsetType = UNSET
-    region_code: RegionCode | UnsetType = UNSET
-    industry: Industry | UnsetType = UNSET
-    address: Address | UnsetType = UNSET
-    latitude: Latitude | UnsetType | None = UNSET
-    longitude: Longitude | UnsetType | None = UNSET
-    closed: bool | UnsetType = UNSET
-    closed_reason: Reason | UnsetType = UNSET
-
-
-class StoreCreate(Struct, forbid_unknown_fields=True, kw_only=True):
+class StoreCreate(_Establishment, forbid_unknown_fields=True, kw_only=True):
     """Open a store (门店) with its own credit file (一店一档)."""
 
-    name: Name
-    region_code: RegionCode
-    industry: Industry
-    address: Address = ""
-    latitude: Latitude | None = None
-    longitude: Longitude | None = None
 
+class SubjectUpdate(Struct, forbid_unknown_fields=True, kw_only=True):
+    """Change an enterprise or a store. Omitted fields stay as they are; ``closed: true`` flags
+    it 已歇业 (kept on file, never deleted), ``closed: false`` reopens it."""
 
-class StoreUpdate(Struct, forbid_unknown_fields=True, kw_only=True):
     name: Name | UnsetType = UNSET
     region_code: RegionCode | UnsetType = UNSET
     industry: Industry | UnsetType = UNSET

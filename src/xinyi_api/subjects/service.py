@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from xinyi_api.accountability import audit
 from xinyi_api.auth.guards import ensure_region, region_prefix
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.db.queries import Queries
@@ -50,6 +51,8 @@ async def create_enterprise(
     principal: Principal,
     data: schemas.EnterpriseCreate,
     today: date,
+    *,
+    endpoint: str = "service:subjects.create_enterprise",
 ) -> str:
     try:
         uscc = normalize_uscc(data.uscc)
@@ -73,6 +76,8 @@ async def create_enterprise(
             raise Conflict(f"统一社会信用代码 {uscc} is already registered",
                            slug="duplicate-uscc") from None
         await grader.regrade(conn, [subject_id], today)
+        await audit.append(conn, principal, action="enterprise.create", subject_id=subject_id,
+                           endpoint=endpoint)
     return subject_id
 
 
@@ -83,6 +88,8 @@ async def create_store(
     enterprise_id: str,
     data: schemas.StoreCreate,
     today: date,
+    *,
+    endpoint: str = "service:subjects.create_store",
 ) -> str:
     _check_location(data.latitude, data.longitude)
     async with conn.transaction():
@@ -99,6 +106,8 @@ async def create_store(
             data.address, data.latitude, data.longitude, principal.department,
         )
         await grader.regrade(conn, [store_id], today)
+        await audit.append(conn, principal, action="store.create", subject_id=store_id,
+                           endpoint=endpoint, detail={"enterprise_id": enterprise_id})
     return store_id
 
 
@@ -107,11 +116,12 @@ async def update_subject(
     grader: Grader,
     principal: Principal,
     subject_id: str,
-    data: schemas.EnterpriseUpdate | schemas.StoreUpdate,
+    data: schemas.SubjectUpdate,
     *,
     store: bool,
     now: datetime,
     today: date,
+    endpoint: str = "service:subjects.update_subject",
 ) -> None:
     changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
     if not changes:
@@ -144,6 +154,9 @@ async def update_subject(
                                              closed_reason or "所属企业已歇业")
             affected += [r["id"] for r in closed_stores]
         await grader.regrade(conn, affected, today)
+        await audit.append(conn, principal, action=f"{'store' if store else 'enterprise'}.update",
+                           subject_id=subject_id, endpoint=endpoint,
+                           detail={"fields": sorted(changes)})
 
 
 async def get_enterprise(conn: asyncpg.Connection, enterprise_id: str) -> schemas.Enterprise:
