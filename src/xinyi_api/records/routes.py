@@ -7,6 +7,8 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, patch, post
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
+from xinyi_api.accountability import audit
+from xinyi_api.accountability.repair_rules import repair_guidance
 from xinyi_api.auth.guards import requires
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.deps import DB, ClockDep, GraderDep
@@ -46,9 +48,12 @@ class RecordController(Controller):
     ) -> schemas.RecordWritten:
         async with db.write.acquire() as conn:
             row = await service.add_record(conn, grader, request.user, subject_id, data,
-                                           clock.today())
-            return schemas.RecordWritten(record=service.to_record(row),
-                                         grade=await _public_grade(conn, subject_id))
+                                           clock.today(), endpoint=audit.endpoint_of(request))
+            return schemas.RecordWritten(
+                record=service.to_record(row), grade=await _public_grade(conn, subject_id),
+                repair_guidance=repair_guidance(row["kind"], row["severity"], row["result"],
+                                                row["occurred_on"], row["public_until"]),
+            )
 
     @patch(
         "/api/v1/records/{record_id:str}",
@@ -64,7 +69,7 @@ class RecordController(Controller):
     ) -> schemas.RecordWritten:
         async with db.write.acquire() as conn:
             row = await service.update_record(conn, grader, request.user, record_id, data,
-                                              clock.today())
+                                              clock.today(), endpoint=audit.endpoint_of(request))
             return schemas.RecordWritten(record=service.to_record(row),
                                          grade=await _public_grade(conn, row["subject_id"]))
 

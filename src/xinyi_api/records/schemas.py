@@ -7,6 +7,7 @@ from typing import Annotated
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from xinyi_api.accountability.repair_rules import RepairGuidance
 from xinyi_api.grading.schemas import GradeView
 from xinyi_api.records.kinds import RecordKind, Result, Severity, Status
 
@@ -70,3 +71,5 @@ class RecordWritten(Struct, kw_only=True):
 
     record: CreditRecord
     grade: GradeView
+    repair_guidance: RepairGuidance | None = None
+    """两书同达: for a penalty (any adverse record), when and how it can be repaired (信用修复)."""

@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from xinyi_api.accountability import audit
 from xinyi_api.auth.guards import ensure_region
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.db.queries import Queries
@@ -52,6 +53,8 @@ async def add_record(
     subject_id: str,
     data: schemas.RecordCreate,
     today: date,
+    *,
+    endpoint: str = "service:records.add_record",
 ) -> asyncpg.Record:
     _check(data.kind, data.severity, data.result, data.legal_basis)
     if data.occurred_on > today:
@@ -73,6 +76,8 @@ async def add_record(
             published_on, until,
         )
         await grader.regrade(conn, [subject_id], today)
+        await audit.append(conn, principal, action="record.add", subject_id=subject_id,
+                           endpoint=endpoint, detail={"record_id": row["id"]})
     return row
 
 
@@ -83,6 +88,8 @@ async def update_record(
     record_id: str,
     data: schemas.RecordUpdate,
     today: date,
+    *,
+    endpoint: str = "service:records.update_record",
 ) -> asyncpg.Record:
     changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
     if not changes:
@@ -98,6 +105,10 @@ async def update_record(
         if row["status"] in ("withdrawn", "repaired"):
             raise Conflict(f"record {record_id} is {row['status']} and can no longer change",
                            slug="record-final")
+        if row["status"] == "objected":
+            # 异议处理中: the change goes through the objection decision, which records why.
+            raise Conflict(f"record {record_id} is under objection; decide the objection instead",
+                           slug="record-under-objection")
         status, reason = row["status"], row["status_reason"]
         if changes.pop("withdrawn", False):
             if "reason" not in changes:
@@ -117,6 +128,9 @@ async def update_record(
             merged["legal_basis"], merged["severity"], merged["result"], until, status, reason,
         )
         await grader.regrade(conn, [row["subject_id"]], today)
+        await audit.append(conn, principal, action="record.update",
+                           subject_id=row["subject_id"], endpoint=endpoint,
+                           detail={"record_id": record_id, "status": status})
     return updated
 
 

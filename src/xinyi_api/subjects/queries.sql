@@ -37,18 +37,22 @@ RETURNING id;
 SELECT e.id, e.uscc, e.name, e.type AS kind, e.region_code, e.industry, e.address, e.latitude,
        e.longitude, e.closed_at, e.closed_reason, e.created_at, e.updated_at,
        (SELECT count(*) FROM subjects s WHERE s.enterprise_id = e.id) AS store_count,
-       g.grade, g.score, g.rule_version, g.computed_at AS graded_at
+       g.grade, g.score, g.rule_version, g.computed_at AS graded_at,
+       c.serial AS code_serial, c.key_number AS code_key
 FROM subjects e
 LEFT JOIN grades g ON g.subject_id = e.id AND g.scheme = 'public'
+LEFT JOIN codes c ON c.subject_id = e.id AND c.status = 'active'
 WHERE e.id = $1 AND e.type IN ('enterprise', 'individual');
 
 -- name: get_store
 SELECT s.id, s.enterprise_id, e.name AS enterprise_name, s.name, s.region_code, s.industry,
        s.address, s.latitude, s.longitude, s.closed_at, s.closed_reason, s.created_at,
-       s.updated_at, g.grade, g.score, g.rule_version, g.computed_at AS graded_at
+       s.updated_at, g.grade, g.score, g.rule_version, g.computed_at AS graded_at,
+       c.serial AS code_serial, c.key_number AS code_key
 FROM subjects s
 JOIN subjects e ON e.id = s.enterprise_id
 LEFT JOIN grades g ON g.subject_id = s.id AND g.scheme = 'public'
+LEFT JOIN codes c ON c.subject_id = s.id AND c.status = 'active'
 WHERE s.id = $1 AND s.type = 'store';
 
 -- name: search_stores
@@ -56,10 +60,12 @@ WHERE s.id = $1 AND s.type = 'store';
 -- $4 owner kind, $5 grade, $6 cursor (last id seen), $7 limit, $8 include closed stores.
 SELECT s.id, s.name, s.enterprise_id, e.name AS enterprise_name, s.region_code, s.industry,
        s.address, s.closed_at IS NOT NULL AS closed,
-       coalesce(g.grade, 'unrated') AS grade, g.score
+       coalesce(g.grade, 'unrated') AS grade, g.score,
+       c.serial AS code_serial, c.key_number AS code_key
 FROM subjects s
 JOIN subjects e ON e.id = s.enterprise_id
 LEFT JOIN grades g ON g.subject_id = s.id AND g.scheme = 'public'
+LEFT JOIN codes c ON c.subject_id = s.id AND c.status = 'active'
 WHERE s.type = 'store'
   AND ($1::text IS NULL OR s.name ILIKE $1 OR e.name ILIKE $1)
   AND ($2::text IS NULL OR s.region_code LIKE $2)

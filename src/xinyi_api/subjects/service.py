@@ -15,6 +15,7 @@ import msgspec
 from xinyi_api.accountability import audit
 from xinyi_api.auth.guards import ensure_region, region_prefix
 from xinyi_api.auth.tokens import Principal
+from xinyi_api.codes.signer import code_url_for
 from xinyi_api.db.queries import Queries
 from xinyi_api.errors import Conflict, NotFound, Unprocessable
 from xinyi_api.grading.engine import GRADE_LABELS
@@ -170,6 +171,7 @@ async def get_enterprise(conn: asyncpg.Connection, enterprise_id: str) -> schema
         closed=row["closed_at"] is not None, closed_at=row["closed_at"],
         closed_reason=row["closed_reason"], created_at=row["created_at"],
         updated_at=row["updated_at"], store_count=row["store_count"], grade=grade_summary(row),
+        code_url=await code_url_for(row),
     )
 
 
@@ -184,6 +186,7 @@ async def get_store(conn: asyncpg.Connection, store_id: str) -> schemas.Store:
         closed=row["closed_at"] is not None, closed_at=row["closed_at"],
         closed_reason=row["closed_reason"], created_at=row["created_at"],
         updated_at=row["updated_at"], grade=grade_summary(row),
+        code_url=await code_url_for(row),
     )
 
 
@@ -225,6 +228,7 @@ async def search_stores(
             enterprise_name=r["enterprise_name"], region_code=r["region_code"],
             industry=r["industry"], address=r["address"], closed=r["closed"],
             grade=r["grade"], grade_label=GRADE_LABELS[r["grade"]], score=r["score"],
+            code_url=await code_url_for(r),
         )
         for r in rows[:limit]
     ]
