@@ -72,3 +72,24 @@ UPDATE regrade_runs SET processed = processed + $2, last_subject = $3 WHERE id =
 
 -- name: finish_run
 UPDATE regrade_runs SET finished_at = now() WHERE id = $1;
+
+-- name: stale_scheme_subject_ids_after
+-- Subjects a scheme covers (by type and industry) whose grade under it is missing or was
+-- computed by another rule version: what a new scenario or a new rule version must regrade.
+SELECT s.id FROM subjects s
+WHERE s.id > $1 AND s.type = ANY($3::text[]) AND s.industry = ANY($4::text[])
+  AND NOT EXISTS (SELECT 1 FROM grades g
+                  WHERE g.subject_id = s.id AND g.scheme = $5 AND g.rule_version = $6)
+ORDER BY s.id LIMIT $2;
+
+-- name: count_stale_scheme
+SELECT count(*) FROM subjects s
+WHERE s.type = ANY($1::text[]) AND s.industry = ANY($2::text[])
+  AND NOT EXISTS (SELECT 1 FROM grades g
+                  WHERE g.subject_id = s.id AND g.scheme = $3 AND g.rule_version = $4);
+
+-- name: try_scheme_lock
+SELECT pg_try_advisory_lock($1, hashtext($2));
+
+-- name: release_scheme_lock
+SELECT pg_advisory_unlock($1, hashtext($2));

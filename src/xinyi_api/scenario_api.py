@@ -1,0 +1,286 @@
+"""The scenario plugin interface (场景插件接口): everything a "信用+" scenario declares.
+
+This is the one module a scenario imports. A scenario is a ``Scenario`` value published under the
+entry-point group ``xinyi_api.scenarios`` — the built-ins in the top-level ``scenarios/`` package
+are registered in ``pyproject.toml`` exactly like a third-party package would register its own.
+Every public member below has a heading in ``docs/plugins.md`` (a test enforces it).
+
+A scenario declares:
+
+- who it is: ``key``, Chinese and English names, the owning department (主管部门);
+- what it covers: subject types (enterprise / individual / store) and industries;
+- how it grades: rating dimensions (评价维度), indicators (评价指标: ``Indicator`` from the grading
+  engine, built with ``indicator``), a base score, grade thresholds and a rule version;
+- what the grade means: ``Measure``s per grade — incentives (守信激励) and constraints (失信约束),
+  each with a target (business or person), a machine-readable ``Effect`` and a ``Basis``;
+- optionally its own data: a file loader, a migrations directory and HTTP route handlers
+  (``Queries`` loads the named SQL of its own tables, as the core does).
+
+Grading reuses ``xinyi_api.grading.engine`` unchanged: ``Scenario.rule()`` is a ``GradingRule``
+with ``scheme`` = the scenario key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+
+from xinyi_api.db.queries import Queries
+from xinyi_api.grading.engine import (
+    CreditFile,
+    Grade,
+    GradingRule,
+    Indicator,
+    IndicatorResult,
+    Reason,
+    RecordFact,
+)
+from xinyi_api.grading.service import FileLoader
+
+__all__ = [
+    "Badge",
+    "Basis",
+    "CreditFile",
+    "CreditLine",
+    "CreditPoints",
+    "Discount",
+    "Effect",
+    "Eligibility",
+    "Indicator",
+    "IndicatorResult",
+    "InspectionFrequency",
+    "Measure",
+    "MeasureKind",
+    "Priority",
+    "Queries",
+    "RatingDimension",
+    "Reason",
+    "RecordFact",
+    "Scenario",
+    "ScenarioError",
+    "SubjectType",
+    "Supervision",
+    "Suspension",
+    "Target",
+    "Waiver",
+    "indicator",
+]
+
+SubjectType = Literal["enterprise", "individual", "store"]
+"""信用主体类型: 企业 enterprise, 个体工商户 individual business, 门店 store."""
+
+Target = Literal["business", "person"]
+"""Who a measure applies to: the graded business (经营主体), or a natural person (自然人) —
+a consumer, patient or resident whose personal grade (个人信用) decides it."""
+
+MeasureKind = Literal["incentive", "constraint"]
+"""守信激励 incentive, or 失信约束 constraint."""
+
+
+class ScenarioError(Exception):
+    """A scenario plugin cannot be loaded; the message names the plugin and the problem.
+
+    Raised by the loader (and so by ``create_app``) before the app starts.
+    """
+
+    def __init__(self, plugin: str, problems: Sequence[str]) -> None:
+        self.plugin = plugin
+        self.problems = tuple(problems)
+        super().__init__(f"scenario plugin {plugin!r}: " + "; ".join(self.problems))
+
+
+# --- effects (措施效果): machine-readable, one struct per kind -------------------------------
+
+
+class InspectionFrequency(msgspec.Struct, frozen=True, tag="inspection_frequency"):
+    """监管频次: routine (双随机) inspections per year for a subject with this grade."""
+
+    per_year: int
+
+
+class Discount(msgspec.Struct, frozen=True, tag="discount"):
+    """优惠折扣: a percentage off ``item`` (e.g. 信易游 scenic-spot tickets), 0 < percent ≤ 100."""
+
+    percent: float
+    item: str
+
+
+class CreditLine(msgspec.Struct, frozen=True, tag="credit_line"):
+    """信用额度: how much may be used before paying (e.g. 先医后付), in whole yuan, ≥ 0."""
+
+    yuan: int
+    service: str
+
+
+class Badge(msgspec.Struct, frozen=True, tag="badge"):
+    """标识: a badge shown on the 诚信码 scan page (e.g. 诚信示范店); incentives only."""
+
+    code: str
+    label_zh: str
+
+
+class Priority(msgspec.Struct, frozen=True, tag="priority"):
+    """优先: priority in a service — 医保基金优先拨付, 招投标优先, 优先办理."""
+
+    service: str
+
+
+class Waiver(msgspec.Struct, frozen=True, tag="waiver"):
+    """免除: something waived for a trustworthy subject — 免押金, 容缺受理."""
+
+    item: str
+
+
+class Eligibility(msgspec.Struct, frozen=True, tag="eligibility"):
+    """资格: eligible (incentive) or not (constraint) for a programme — 评优推荐, 政策扶持."""
+
+    programme: str
+    eligible: bool
+
+
+class CreditPoints(msgspec.Struct, frozen=True, tag="credit_points"):
+    """个人信用加分: points added to a person's credit score (e.g. paying 物业费 on time)."""
+
+    points: int
+
+
+class Supervision(msgspec.Struct, frozen=True, tag="supervision"):
+    """监管措施: a supervisory action from the national list — ``interview`` 约谈,
+    ``rectification`` 限期整改, ``key_supervision`` 列为重点监管对象, ``commitment`` 签署信用承诺,
+    ``training`` 信用修复培训."""
+
+    action: str
+
+
+class Suspension(msgspec.Struct, frozen=True, tag="suspension"):
+    """暂停: a service suspended until the subject recovers (e.g. 先医后付 额度暂停)."""
+
+    service: str
+
+
+Effect = (
+    InspectionFrequency
+    | Discount
+    | CreditLine
+    | Badge
+    | Priority
+    | Waiver
+    | Eligibility
+    | CreditPoints
+    | Supervision
+    | Suspension
+)
+"""What a measure does, as data. JSON carries the kind in ``type`` (``{"type": "discount", …}``)."""
+
+
+class Basis(msgspec.Struct, frozen=True):
+    """依据: the policy document and article a measure rests on (于法于规有据)."""
+
+    document: str
+    article: str
+    quote: str = ""
+
+
+class Measure(msgspec.Struct, frozen=True):
+    """A 守信激励 or 失信约束 tied to grades of a scenario.
+
+    For ``target="business"`` the grades are the business's grade in this scenario; for
+    ``target="person"`` they are the person's personal credit grade (个人信用等级).
+    """
+
+    key: str
+    kind: MeasureKind
+    target: Target
+    grades: tuple[Grade, ...]
+    title_zh: str
+    effect: Effect
+    basis: Basis | None
+    condition: str = ""
+    """Anything besides the grade that must hold (e.g. "按时交纳物业费满 12 个月")."""
+
+    def applies_to(self, grade: str) -> bool:
+        return grade in self.grades
+
+
+class RatingDimension(msgspec.Struct, frozen=True):
+    """评价维度: one aspect consumers rate in this scenario (口味, 卫生, 服务 …)."""
+
+    key: str
+    name_zh: str
+    name_en: str
+
+
+IndicatorFunction = Callable[[CreditFile, date], IndicatorResult]
+
+
+def indicator(key: str, name_zh: str, name_en: str) -> Callable[[IndicatorFunction], Indicator]:
+    """Decorator: a documented function of the credit file → an ``Indicator``.
+
+    The function's docstring becomes the indicator's description (shown with every grade), so an
+    undocumented indicator is refused when the scenario loads.
+    """
+
+    def wrap(fn: IndicatorFunction) -> Indicator:
+        return Indicator(key=key, name_zh=name_zh, name_en=name_en,
+                         description=(fn.__doc__ or "").strip(), compute=fn)
+
+    return wrap
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """A "信用+" scenario: coverage, grading rule and measures, plus optional data and routes."""
+
+    key: str
+    """Stable identifier, ``[a-z][a-z0-9_]{1,40}``; the grading scheme and the entry-point name."""
+    name_zh: str
+    name_en: str
+    department: str
+    """Code of the owning department (主管部门); its tokens manage the scenario's own data."""
+    subject_types: tuple[SubjectType, ...]
+    industries: tuple[str, ...]
+    rule_version: str
+    """Bump it whenever indicators, weights or thresholds change: the subjects are regraded and
+    the history keeps both versions."""
+    base_score: int
+    indicators: tuple[Indicator, ...]
+    thresholds: tuple[tuple[Grade, int], ...]
+    """Minimum score per grade, best first, e.g. ``(("A", 850), ("B", 700), ("C", 550))``."""
+    measures: tuple[Measure, ...]
+    dimensions: tuple[RatingDimension, ...] = ()
+    description: str = ""
+    min_evidence: int = 2
+    loader: FileLoader | None = None
+    """Adds the scenario's own data to ``CreditFile.extra`` for a batch of files."""
+    migrations: Path | None = None
+    """A directory of ``NNNN_name.sql`` files creating the scenario's own tables (prefixed with
+    the key), applied as migration source ``key``."""
+    route_handlers: tuple[Any, ...] = ()
+    """Litestar controllers or handlers for the scenario's own endpoints."""
+
+    def covers(self, file: CreditFile) -> bool:
+        """Whether the subject falls under the scenario (subject type and industry)."""
+        return file.subject_type in self.subject_types and file.industry in self.industries
+
+    def rule(self) -> GradingRule:
+        """The scenario's grading rule (raises ``ValueError`` for a malformed rule)."""
+        return GradingRule(
+            scheme=self.key,
+            version=self.rule_version,
+            name_zh=self.name_zh,
+            base_score=self.base_score,
+            indicators=self.indicators,
+            thresholds=self.thresholds,
+            min_evidence=self.min_evidence,
+            covers=self.covers,
+        )
+
+    def measures_for(self, grade: str, target: Target | None = None) -> list[Measure]:
+        """The measures tied to ``grade`` (optionally only those for ``target``)."""
+        return [m for m in self.measures
+                if m.applies_to(grade) and (target is None or m.target == target)]
