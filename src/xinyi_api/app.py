@@ -16,7 +16,11 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 
 from xinyi_api import health
+from xinyi_api.accountability.routes import CONTROLLERS as ACCOUNTABILITY_CONTROLLERS
+from xinyi_api.auth.guards import document_access
 from xinyi_api.auth.middleware import BearerAuthenticationMiddleware
+from xinyi_api.codes.routes import route_handlers as code_route_handlers
+from xinyi_api.codes.runtime import CodesRuntime, SignerContextMiddleware, codes_lifespan
 from xinyi_api.db.embedded import EmbeddedPostgres
 from xinyi_api.db.migrate import MigrationSource, core_source, migrate
 from xinyi_api.db.pool import Database, create_pool
@@ -26,6 +30,9 @@ from xinyi_api.grading.public_rule import PUBLIC_RULE
 from xinyi_api.grading.service import Grader
 from xinyi_api.keys import KeyStore, ensure_keys
 from xinyi_api.records.routes import GradeController, RecordController
+from xinyi_api.scenarioplugins.routes import CONTROLLERS as SCENARIO_CONTROLLERS
+from xinyi_api.scenarioplugins.service import badge_contributor
+from xinyi_api.scenarios_loader import ScenarioRegistry, load_scenarios, scenario_lifespan
 from xinyi_api.settings import Settings
 from xinyi_api.subjects.routes import EnterpriseController, StoreController
 
@@ -37,12 +44,17 @@ PUBLIC_PATHS = ["^/health$", "^/ready$", "^/schema", "^/.well-known/"]
 
 def migration_sources(settings: Settings | None = None) -> list[MigrationSource]:
     """The core migrations, then those of every enabled scenario that ships its own."""
-    return [core_source()]
+    registry = load_scenarios(settings.scenarios if settings is not None else None)
+    return [core_source(), *registry.migration_sources()]
 
 
 def build_grader(settings: Settings) -> Grader:
     """The grading rules in force: the public rule plus every enabled scenario's."""
-    return Grader([PUBLIC_RULE])
+    return grader_for(load_scenarios(settings.scenarios))
+
+
+def grader_for(scenarios: ScenarioRegistry) -> Grader:
+    return Grader([PUBLIC_RULE, *scenarios.rules()], loaders=scenarios.loaders())
 
 
 @asynccontextmanager
@@ -84,7 +96,8 @@ async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     logging.basicConfig(level=settings.log_level)
-    grader = build_grader(settings)
+    scenarios = load_scenarios(settings.scenarios)
+    grader = grader_for(scenarios)
     openapi = OpenAPIConfig(
         title="xinyi-api 诚信码 credit-scenario service",
         version="0.1.0",
@@ -108,7 +121,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             Tag(name="subjects 信用主体", description="enterprises, 个体工商户 and stores"),
             Tag(name="records 信用记录", description="the credit file of a subject"),
             Tag(name="grading 信用评价", description="grades and their explanations"),
+            Tag(name="scenarios 信用+场景", description="信用+ scenarios: grades per scenario, "
+                "守信激励 and 失信约束 measures with their bases"),
             Tag(name="operations", description="health, readiness, keys"),
+            Tag(name="codes 诚信码", description="scan, code images and posters, reissue, "
+                "scan statistics"),
+            Tag(name="accountability 问责", description="查询使用登记 audit log, 异议 objections, "
+                "信用修复 repair, 信用承诺 commitments, 失信曝光台, 信用商圈/信用街区"),
         ],
     )
     app = Litestar(
@@ -120,11 +139,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
             StoreController,
             RecordController,
             GradeController,
+            *SCENARIO_CONTROLLERS,
+            *scenarios.route_handlers(),
+            *code_route_handlers(settings),
+            *ACCOUNTABILITY_CONTROLLERS,
         ],
         dependencies=DEPENDENCIES,
-        middleware=[DefineMiddleware(BearerAuthenticationMiddleware, exclude=PUBLIC_PATHS)],
+        middleware=[DefineMiddleware(BearerAuthenticationMiddleware, exclude=PUBLIC_PATHS),
+                    SignerContextMiddleware()],
         plugins=[problem_details_plugin()],
-        lifespan=[database_lifespan],
+        lifespan=[database_lifespan, codes_lifespan, scenario_lifespan],
         openapi_config=openapi,
         cors_config=CORSConfig(allow_origins=["*"], allow_headers=["Authorization",
                                                                    "Content-Type"]),
@@ -132,8 +156,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=LoggingConfig(log_exceptions="debug", configure_root_logger=False),
         state=None,
     )
+    document_access(app)
     app.state.settings = settings
     app.state.grader = grader
     app.state.clock = Clock(settings.tz)
-    app.state.migration_sources = migration_sources(settings)
+    # 诚信码: extension points other modules append to (see xinyi_api.codes.hooks).
+    app.state.profile_contributors = []
+    app.state.scan_hooks = []
+    app.state.profile_contributors.append(badge_contributor(scenarios))
+    app.state.codes = CodesRuntime(settings, app.state.clock,
+                                   profile_contributors=app.state.profile_contributors,
+                                   scan_hooks=app.state.scan_hooks)
+    app.state.scenarios = scenarios
+    app.state.migration_sources = [core_source(), *scenarios.migration_sources()]
     return app

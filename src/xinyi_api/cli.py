@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import asyncpg
 import click
 
+from xinyi_api.accountability.cli import audit as audit_commands
 from xinyi_api.settings import Settings, SettingsError
 
 T = TypeVar("T")
@@ -308,6 +309,9 @@ def keys_retire(kid: str) -> None:
     if not done:
         raise click.ClickException(f"no live key {kid}")
     click.echo(f"retired {kid}")
+
+
+main.add_command(audit_commands)
 
 
 if __name__ == "__main__":  # pragma: no cover

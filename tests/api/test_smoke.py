@@ -22,3 +22,15 @@ async def test_create_enterprise_and_store(client: AsyncTestClient, dept_headers
     assert r.json()["items"][0]["name"] == "老韩家牛肉汤(洞山店)"
     r = await client.post("/api/v1/enterprises", headers=dept_headers, json={"uscc": "x"})
     assert_problem(r, 400)
+
+
+async def test_openapi_marks_who_may_call_each_operation(client: AsyncTestClient) -> None:
+    spec = (await client.get("/schema/openapi.json")).json()
+    create = spec["paths"]["/api/v1/enterprises"]["post"]
+    assert create["security"] == [{"BearerToken": []}]
+    assert "Who may call:** department" in create["description"]
+    search = spec["paths"]["/api/v1/stores"]["get"]
+    assert "security" not in search and "anyone" in search["description"]
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            assert op.get("summary"), f"{method.upper()} {path} has no summary"

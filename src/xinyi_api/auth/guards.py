@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from litestar import Litestar
 from litestar.connection import ASGIConnection
+from litestar.handlers import HTTPRouteHandler
 from litestar.handlers.base import BaseRouteHandler
 
 from xinyi_api.auth.tokens import Principal, Role
@@ -30,7 +32,30 @@ def requires(*roles: Role) -> Guard:
             raise Forbidden(f"role {principal.role!r} may not call this endpoint")
 
     guard.__name__ = f"requires_{'_'.join(sorted(allowed))}"
+    guard.roles = allowed  # type: ignore[attr-defined]  # read by document_access
     return guard
+
+
+def document_access(app: Litestar) -> None:
+    """Write into each operation of the OpenAPI document who may call it.
+
+    Derived from the guards themselves, so the document cannot drift from the code: guarded
+    operations get the bearer security requirement and a "who may call" line.
+    """
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if not isinstance(handler, HTTPRouteHandler) or not handler.include_in_schema:
+                continue
+            # Litestar wraps guards in AsyncCallable; the original function is ``.func``.
+            guards = [getattr(g, "func", g) for g in handler.resolve_guards()]
+            roles = sorted({r for g in guards for r in getattr(g, "roles", ())})
+            if roles:
+                handler.security = [*(handler.security or ()), {"BearerToken": []}]
+                note = f"**Who may call:** {', '.join(roles)} (bearer token)."
+            else:
+                note = "**Who may call:** anyone; a bearer token is optional."
+            handler.description = f"{handler.description}\n\n{note}" if handler.description \
+                else note
 
 
 def region_prefix(region_code: str) -> str:

@@ -1,0 +1,201 @@
+"""Per-process caches 进程内缓存 of the scan path: verified tokens, scan profiles, images.
+
+Everything here is a pure cache of data whose source of truth is elsewhere (the signing keys,
+the database, the deterministic renderer), so each worker keeps its own copy and two workers can
+never disagree for longer than an invalidation takes:
+
+- ``LRU``: a bounded least-recently-used map (``OrderedDict``; the event loop is single-threaded,
+  so no lock is needed as long as it is only touched from the loop).
+- ``ProfileCache``: scan profiles by code serial 码序号, indexed by the subject ids they depend
+  on, evicted by change notifications (``listener.py``). A *generation* counter closes the race
+  between a load that read the database before a change and a notification that arrived while
+  the load was still running: such a load is served but not cached.
+- ``ImageCache``: rendered PNG/SVG/poster bytes keyed by a content hash of everything that
+  determines them, bounded in bytes. The same inputs give the same key — and ETag — on every
+  worker.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Generic, TypeVar
+
+from xinyi_api.codes.schemas import ScanProfile
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class LRU(Generic[K, V]):
+    """A bounded least-recently-used map 有界缓存."""
+
+    def __init__(self, max_entries: int) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries must be positive")
+        self.max_entries = max_entries
+        self._data: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        value = self._data.get(key)
+        if value is not None:
+            self._data.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> list[tuple[K, V]]:
+        """Store ``value``; return the entries evicted to make room."""
+        self._data[key] = value
+        self._data.move_to_end(key)
+        evicted: list[tuple[K, V]] = []
+        while len(self._data) > self.max_entries:
+            evicted.append(self._data.popitem(last=False))
+        return evicted
+
+    def pop(self, key: K) -> V | None:
+        return self._data.pop(key, None)
+
+    def clear(self) -> None:
+        self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+
+@dataclass(slots=True)
+class CachedProfile:
+    """A scan profile 扫码信息 with its pre-encoded JSON and (lazily) its H5 page."""
+
+    serial: int
+    key_number: int
+    subject_id: str
+    depends_on: tuple[str, ...]
+    """Subject ids whose change invalidates the entry (the subject and, for a store, its owner)."""
+    day: date
+    """Records were selected for this day; the entry is stale from the next day on."""
+    status: str
+    """``active`` or ``replaced``."""
+    profile: ScanProfile | None
+    """``None`` for a replaced code."""
+    json: bytes = b""
+    html: bytes | None = None
+    poster_names: tuple[str, str | None, str] | None = None
+    """(enterprise name, store name, store id) for the poster, once looked up."""
+    loaded_at: float = field(default_factory=time.monotonic)
+
+
+class ProfileCache:
+    """Scan profiles by code serial, evicted by subject id when the database says it changed.
+
+    The cache only holds entries while ``enabled`` (the change listener is connected): without
+    notifications nothing could tell it an entry went stale, so it then serves every scan from
+    the database instead.
+    """
+
+    def __init__(self, max_entries: int = 50_000, max_age: float = 300.0) -> None:
+        self._entries: LRU[int, CachedProfile] = LRU(max_entries)
+        self._by_subject: dict[str, set[int]] = {}
+        self.max_age = max_age
+        """Entries older than this many seconds are reloaded: a backstop, not the mechanism."""
+        self.generation = 0
+        """Bumped by every invalidation; see ``put``."""
+        self.enabled = False
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, serial: int, today: date) -> CachedProfile | None:
+        entry = self._entries.get(serial)
+        if entry is None or entry.day != today or (
+            time.monotonic() - entry.loaded_at > self.max_age
+        ):
+            self.misses += 1
+            return None
+        self.hits += 1
+        return entry
+
+    def put(self, entry: CachedProfile, generation: int) -> bool:
+        """Cache ``entry`` if nothing was invalidated since ``generation`` was read.
+
+        A load reads ``generation`` before it queries the database. If a notification arrived
+        meanwhile, the rows it read may predate the change, so the entry is not kept.
+        """
+        if not self.enabled or generation != self.generation:
+            return False
+        self._drop(entry.serial)
+        for serial, old in self._entries.put(entry.serial, entry):
+            self._unindex(serial, old)
+        for subject_id in entry.depends_on:
+            self._by_subject.setdefault(subject_id, set()).add(entry.serial)
+        return True
+
+    def _unindex(self, serial: int, entry: CachedProfile) -> None:
+        for subject_id in entry.depends_on:
+            serials = self._by_subject.get(subject_id)
+            if serials is not None:
+                serials.discard(serial)
+                if not serials:
+                    del self._by_subject[subject_id]
+
+    def _drop(self, serial: int) -> None:
+        old = self._entries.pop(serial)
+        if old is not None:
+            self._unindex(serial, old)
+
+    def invalidate(self, subject_ids: Iterable[str]) -> None:
+        """Drop every entry that depends on one of ``subject_ids``."""
+        self.generation += 1
+        for subject_id in subject_ids:
+            for serial in list(self._by_subject.get(subject_id, ())):
+                self._drop(serial)
+
+    def clear(self) -> None:
+        self.generation += 1
+        self._entries.clear()
+        self._by_subject.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class ImageCache:
+    """Rendered images by content key, bounded by total bytes (a pure per-process cache)."""
+
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
+        self._data: OrderedDict[str, bytes] = OrderedDict()
+        self._size = 0
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: str) -> bytes | None:
+        value = self._data.get(key)
+        if value is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self._data.move_to_end(key)
+        return value
+
+    def put(self, key: str, value: bytes) -> None:
+        if len(value) > self.max_bytes:
+            return
+        old = self._data.pop(key, None)
+        if old is not None:
+            self._size -= len(old)
+        self._data[key] = value
+        self._size += len(value)
+        while self._size > self.max_bytes:
+            _, evicted = self._data.popitem(last=False)
+            self._size -= len(evicted)
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def __len__(self) -> int:
+        return len(self._data)

@@ -1,0 +1,352 @@
+"""HTTP endpoints of 诚信码 codes: scan (JSON and H5 page), images, reissue, statistics."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import urlsplit
+
+from litestar import Controller, Request, Response, get, post
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import JSONBody, PathParameter, QueryParameter
+
+from xinyi_api.auth.guards import requires
+from xinyi_api.auth.tokens import Principal
+from xinyi_api.codes import h5, render, schemas, service
+from xinyi_api.codes.images import etag_matches, etag_of, image_key
+from xinyi_api.codes.token import code_key_id
+from xinyi_api.deps import DB
+from xinyi_api.errors import Conflict, Forbidden, Gone, NotFound, Unauthorized, Unprocessable
+
+if TYPE_CHECKING:
+    from xinyi_api.codes.cache import CachedProfile
+    from xinyi_api.codes.runtime import CodesRuntime
+    from xinyi_api.settings import Settings
+
+TAG = "codes 诚信码"
+JSON = "application/json"
+HTML = "text/html"  # Litestar adds "; charset=utf-8"
+SUBJECT_ID = PathParameter(pattern=r"^[ES][0-9]{8}$", description="enterprise or store id")
+STORE_ID = PathParameter(pattern=r"^S[0-9]{8}$", description="store id")
+ENTERPRISE_ID = PathParameter(pattern=r"^E[0-9]{8}$", description="enterprise id")
+# No length or pattern limit here: anything that is not a genuine token must answer 404 (not the
+# 400 of a failed parameter check); decode_code_token checks the length before anything else.
+TOKEN = PathParameter(description="the code token 码令牌 (base32, case-insensitive)")
+SCALE = QueryParameter(ge=render.MIN_SCALE, le=render.MAX_SCALE,
+                       description="pixels per QR module (1–40)")
+BORDER = QueryParameter(ge=render.MIN_BORDER, le=render.MAX_BORDER,
+                        description="quiet zone 静区 in modules (4–40; never less than 4)")
+IMAGE_CACHE_CONTROL = "public, max-age=86400"
+POSTER_CACHE_CONTROL = "public, max-age=300"
+H5_HEADERS = {
+    # Nothing to load from anywhere: inline CSS only, no scripts, no frames.
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+SCAN_ERRORS = [NotFound, Gone]
+
+
+def _runtime(request: Request[Any, Any, Any]) -> CodesRuntime:
+    runtime: CodesRuntime = request.app.state.codes
+    return runtime
+
+
+# --- scan -----------------------------------------------------------------------------------
+
+
+@get(
+    "/api/v1/scan/{token:str}",
+    summary="Scan a 诚信码: the subject's live public credit profile",
+    description="For the mini-program. Verifies the token (Ed25519), then returns the subject "
+    "and store, the closed flag, the live public grade with its date and the indicators that "
+    "moved it, the public records inside their display period (公示期), consumer ratings and "
+    "the badges scenarios attach. 404 `unknown-code` for a forged, damaged or unknown token; "
+    "410 `code-replaced` for a code that was reissued. Anonymous scans store nothing but a "
+    "per-day count; a logged-in consumer's scan runs the on-scan hooks (`personal`).",
+    tags=[TAG],
+    raises=SCAN_ERRORS,
+    responses={200: ResponseSpec(schemas.ScanProfile, description="the public profile")},
+)
+async def scan(
+    token: Annotated[str, TOKEN], request: Request[Principal, Any, Any]
+) -> Response[bytes]:
+    runtime = _runtime(request)
+    today = runtime.clock.today()
+    entry = await runtime.resolve(token, today)
+    runtime.counter.add(entry.subject_id, today)
+    body = entry.json
+    if runtime.hooks:
+        personal = await runtime.personalise(entry, request.user, "api")
+        if personal is not None:
+            body = service.encode_profile(personal)
+    return Response(body, media_type=JSON, headers={"Cache-Control": "no-cache"})
+
+
+async def _h5(
+    token: Annotated[str, TOKEN], request: Request[Principal, Any, Any]
+) -> Response[bytes]:
+    runtime = _runtime(request)
+    programme = runtime.settings.programme_name
+    today = runtime.clock.today()
+    try:
+        entry = await runtime.resolve(token, today)
+    except Gone:
+        return Response(h5.render_problem_page("replaced", programme), status_code=410,
+                        media_type=HTML, headers=H5_HEADERS)
+    except NotFound:
+        return Response(h5.render_problem_page("unknown", programme), status_code=404,
+                        media_type=HTML, headers=H5_HEADERS)
+    runtime.counter.add(entry.subject_id, today)
+    assert entry.profile is not None
+    personal = await runtime.personalise(entry, request.user, "h5") if runtime.hooks else None
+    if personal is not None:
+        return Response(h5.render_profile_page(personal, programme), media_type=HTML,
+                        headers=H5_HEADERS)
+    if entry.html is None:
+        entry.html = h5.render_profile_page(entry.profile, programme)
+    return Response(entry.html, media_type=HTML, headers=H5_HEADERS)
+
+
+def _base_path(settings: Settings) -> str:
+    return urlsplit(settings.public_base_url).path.rstrip("/")
+
+
+def h5_route_handlers(settings: Settings) -> list[HTTPRouteHandler]:
+    """The H5 page at ``/c/{token}`` and ``/C/{token}`` (the QR holds the upper-case form).
+
+    When ``PUBLIC_BASE_URL`` has a path (``https://host/x``), the page is also served under
+    that path in both cases (``/x/c/…``, ``/X/C/…``), for deployments where the proxy does not
+    strip it.
+    """
+    base = _base_path(settings)
+    lower = ["/c/{token:str}"] + ([f"{base.lower()}/c/{{token:str}}"] if base else [])
+    upper = ["/C/{token:str}"] + ([f"{base.upper()}/C/{{token:str}}"] if base else [])
+    if base and base != base.lower() and base != base.upper():
+        lower.append(f"{base}/c/{{token:str}}")
+    common: dict[str, Any] = {"media_type": HTML}
+    page = get(
+        lower,
+        summary="The H5 page a phone camera opens (扫码页)",
+        description="Server-rendered HTML (Chinese, mobile-first, no JavaScript, no external "
+        "assets). A forged or unknown code gets a friendly page with status 404, a replaced one "
+        "with 410. The same page is served at `/C/{token}`: the QR holds the URL in upper case.",
+        tags=[TAG],
+        name="code-h5",
+        **common,
+    )(_h5)
+    page_upper = get(upper, include_in_schema=False, name="code-h5-upper", **common)(_h5)
+    return [page, page_upper]
+
+
+# --- images ---------------------------------------------------------------------------------
+
+
+_IMAGE_FILE = re.compile(r"^(?P<token>[^.]{1,200})\.(?P<ext>png|svg)$")
+
+
+def _image_response(
+    data: bytes, etag: str, media_type: str, cache_control: str
+) -> Response[bytes]:
+    return Response(data, media_type=media_type,
+                    headers={"ETag": etag, "Cache-Control": cache_control})
+
+
+def _not_modified(etag: str, cache_control: str) -> Response[bytes]:
+    return Response(b"", status_code=304, headers={"ETag": etag, "Cache-Control": cache_control})
+
+
+class CodeImageController(Controller):
+    path = "/api/v1/codes"
+    tags = (TAG,)
+
+    @get(
+        "/{file:str}",
+        summary="The QR image of a code: `{token}.png` or `{token}.svg`",
+        description="Black on white, error correction M, quiet zone of at least 4 modules. "
+        "Content-addressed: the ETag is the same on every server for the same image, and "
+        "`If-None-Match` gets a 304. 404 for a malformed or forged token, 410 for a replaced "
+        "code.",
+        raises=SCAN_ERRORS,
+        responses={200: ResponseSpec(bytes, media_type="image/png", description="PNG or SVG")},
+    )
+    async def image(
+        self,
+        request: Request[Any, Any, Any],
+        file: Annotated[str, PathParameter(description="`{token}.png` or `{token}.svg`")],
+        scale: Annotated[int, SCALE] = 8,
+        border: Annotated[int, BORDER] = 4,
+    ) -> Response[bytes]:
+        match = _IMAGE_FILE.fullmatch(file)
+        if match is None:
+            raise NotFound("ask for {token}.png or {token}.svg", slug="unknown-code")
+        runtime = _runtime(request)
+        entry = await runtime.resolve(match["token"], runtime.clock.today())
+        url = _url_of(runtime, entry)
+        ext = match["ext"]
+        key = image_key(ext, url, scale, border)
+        etag = etag_of(key)
+        if etag_matches(request.headers.get("if-none-match"), etag):
+            return _not_modified(etag, IMAGE_CACHE_CONTROL)
+        if ext == "png":
+            data = await runtime.renderer.get(
+                key, lambda: render.render_png(url, scale=scale, border=border))
+            return _image_response(data, etag, "image/png", IMAGE_CACHE_CONTROL)
+        data = await runtime.renderer.get(
+            key, lambda: render.render_svg(url, scale=scale, border=border).encode())
+        return _image_response(data, etag, "image/svg+xml", IMAGE_CACHE_CONTROL)
+
+    @get(
+        "/{token:str}/poster.png",
+        summary="A printable poster 海报 of a code (A5 at 212 dpi)",
+        description="The programme name, the QR, 扫码查看实时信用, the enterprise and store "
+        "names and the store id — never a grade (grades are live; paper is not). ETag and "
+        "`If-None-Match` as for the QR images; the ETag changes when a name changes.",
+        raises=SCAN_ERRORS,
+        responses={200: ResponseSpec(bytes, media_type="image/png", description="PNG poster")},
+    )
+    async def poster(
+        self, request: Request[Any, Any, Any], token: Annotated[str, TOKEN]
+    ) -> Response[bytes]:
+        runtime = _runtime(request)
+        entry = await runtime.resolve(token, runtime.clock.today())
+        profile = entry.profile
+        assert profile is not None
+        url = _url_of(runtime, entry)
+        programme = runtime.settings.programme_name
+        store_name = profile.store.name if profile.store else None
+        key = image_key("poster", url, profile.enterprise.name, store_name, profile.subject_id,
+                        programme)
+        etag = etag_of(key)
+        if etag_matches(request.headers.get("if-none-match"), etag):
+            return _not_modified(etag, POSTER_CACHE_CONTROL)
+        data = await runtime.renderer.get(
+            key,
+            lambda: render.render_poster_png(
+                url=url, enterprise_name=profile.enterprise.name, store_name=store_name,
+                store_id=profile.subject_id, programme_name=programme,
+            ),
+        )
+        return _image_response(data, etag, "image/png", POSTER_CACHE_CONTROL)
+
+    @post(
+        "/{subject_id:str}/reissue",
+        guards=[requires("department", "merchant")],
+        summary="Reissue a subject's code (重新发码), e.g. after its sticker was copied",
+        description="The current code is replaced: scanning it from now on answers 410 "
+        "`code-replaced` (the H5 page says the code was replaced), never the business. The new "
+        "code has a new serial and is signed with the newest code key. Allowed for a department "
+        "covering the subject's region and for a merchant linked to the enterprise (for a "
+        "store: its enterprise). A closed subject gets no new code (409).",
+        raises=[Unauthorized, Forbidden, NotFound, Conflict],
+    )
+    async def reissue(
+        self, request: Request[Principal, Any, Any], subject_id: Annotated[str, SUBJECT_ID],
+        data: JSONBody[schemas.ReissueRequest], db: DB,
+    ) -> schemas.CodeInfo:
+        runtime = _runtime(request)
+        async with db.write.acquire() as conn:
+            row = await service.reissue(conn, request.user, subject_id, data.reason)
+            # The notification evicts every worker's cache; evicting here too makes this
+            # worker's next scan see the change without waiting for it.
+            runtime.profiles.invalidate([subject_id])
+            return await _code_info(runtime, conn, row)
+
+
+async def _code_info(runtime: CodesRuntime, conn: Any, row: Any) -> schemas.CodeInfo:
+    signer = runtime.signer
+    await signer.ensure_key(row["key_number"])
+    token = signer.token(row["serial"], row["key_number"])
+    if token is None:
+        raise Gone(f"the key code-{row['key_number']} of this code was retired; reissue it",
+                   slug="code-key-retired")
+    prefix = runtime.settings.public_base_url.rstrip("/") + "/api/v1/codes/" + token
+    return schemas.CodeInfo(
+        subject_id=row["subject_id"], serial=row["serial"],
+        key_id=code_key_id(row["key_number"]), token=token,
+        code_url=signer.url(row["serial"], row["key_number"]) or "",
+        png_url=prefix + ".png", svg_url=prefix + ".svg", poster_url=prefix + "/poster.png",
+        issued_at=row["created_at"],
+        replaced_serials=await service.replaced_serials(conn, row["subject_id"]),
+    )
+
+
+def _url_of(runtime: CodesRuntime, entry: CachedProfile) -> str:
+    """The canonical (upper-case) URL of the entry's code, for the QR."""
+    url = runtime.signer.url(entry.serial, entry.key_number)
+    if url is None:  # its key was retired between resolve() and here
+        raise NotFound("this 诚信码's signing key is no longer live", slug="unknown-code")
+    return url
+
+
+# --- code info and statistics ---------------------------------------------------------------
+
+
+class CodeInfoController(Controller):
+    tags = (TAG,)
+
+    @get(
+        "/api/v1/subjects/{subject_id:str}/code",
+        summary="A subject's current code and the links to its images",
+        description="Public: the code is printed at the counter anyway.",
+        raises=[NotFound, Gone],
+    )
+    async def read(
+        self, request: Request[Any, Any, Any], subject_id: Annotated[str, SUBJECT_ID], db: DB
+    ) -> schemas.CodeInfo:
+        runtime = _runtime(request)
+        async with db.read.acquire() as conn:
+            row = await service.active_code(conn, subject_id)
+            return await _code_info(runtime, conn, row)
+
+    async def _stats(
+        self, request: Request[Principal, Any, Any], subject_id: str, db: DB,
+        since: date | None, until: date | None,
+    ) -> schemas.ScanStats:
+        runtime = _runtime(request)
+        async with db.read.acquire() as conn:
+            return await service.scan_stats(conn, request.user, subject_id, since=since,
+                                            until=until, today=runtime.clock.today())
+
+    @get(
+        "/api/v1/stores/{store_id:str}/scan-stats",
+        guards=[requires("department", "merchant")],
+        summary="Scans of a store's code per day (扫码统计)",
+        description="For a department covering the store's region or the merchant linked to "
+        "its enterprise (another merchant gets 404). Default: the last 30 days; at most 366 "
+        "days per request. Counts are written every ~1 s, so the newest scans can lag.",
+        raises=[Unauthorized, Forbidden, NotFound, Unprocessable],
+    )
+    async def store_stats(
+        self, request: Request[Principal, Any, Any], store_id: Annotated[str, STORE_ID], db: DB,
+        since: Annotated[date | None, QueryParameter(description="first day")] = None,
+        until: Annotated[date | None, QueryParameter(description="last day (default "
+                                                     "today)")] = None,
+    ) -> schemas.ScanStats:
+        return await self._stats(request, store_id, db, since, until)
+
+    @get(
+        "/api/v1/enterprises/{enterprise_id:str}/scan-stats",
+        guards=[requires("department", "merchant")],
+        summary="Scans of an enterprise's own code per day (扫码统计)",
+        description="As for stores; counts the enterprise's code only, not its stores'.",
+        raises=[Unauthorized, Forbidden, NotFound, Unprocessable],
+    )
+    async def enterprise_stats(
+        self, request: Request[Principal, Any, Any],
+        enterprise_id: Annotated[str, ENTERPRISE_ID], db: DB,
+        since: Annotated[date | None, QueryParameter(description="first day")] = None,
+        until: Annotated[date | None, QueryParameter(description="last day (default "
+                                                     "today)")] = None,
+    ) -> schemas.ScanStats:
+        return await self._stats(request, enterprise_id, db, since, until)
+
+
+def route_handlers(settings: Settings) -> list[Any]:
+    """Every handler of this package, for ``create_app``."""
+    return [scan, *h5_route_handlers(settings), CodeImageController, CodeInfoController]
+

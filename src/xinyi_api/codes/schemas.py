@@ -1,0 +1,154 @@
+"""Request and response types of 诚信码 codes: the scan profile 扫码信息, code info, statistics."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from msgspec import Meta, Struct
+
+from xinyi_api.grading.engine import RatingSummary
+
+Grade = Literal["A", "B", "C", "D", "unrated"]
+SubjectType = Literal["enterprise", "individual", "store"]
+
+
+class ScanEnterprise(Struct, kw_only=True, frozen=True):
+    """The enterprise or 个体工商户 behind the code (for a store code: the store's owner)."""
+
+    id: Annotated[str, Meta(examples=["E00000042"])]
+    name: str
+    kind: Literal["enterprise", "individual"]
+    uscc: Annotated[str, Meta(description="统一社会信用代码")]
+    closed: bool
+
+
+class ScanStore(Struct, kw_only=True, frozen=True):
+    """The store 门店 a store code belongs to (一店一档)."""
+
+    id: Annotated[str, Meta(examples=["S00000420"])]
+    name: str
+    closed: bool
+
+
+class ScanReason(Struct, kw_only=True, frozen=True):
+    points: int
+    text: str
+
+
+class ScanIndicator(Struct, kw_only=True, frozen=True):
+    """One indicator that moved the score (指标), with the reasons behind it."""
+
+    key: str
+    name: str
+    points: int
+    reasons: tuple[ScanReason, ...]
+
+
+class ScanGrade(Struct, kw_only=True, frozen=True):
+    """The live public grade 实时信用等级 and a summary of why (评价依据)."""
+
+    grade: Grade
+    grade_label: str
+    score: int | None
+    rule_version: str
+    computed_at: Annotated[datetime, Meta(description="when this grade was computed")]
+    graded_on: Annotated[date, Meta(description="the grade's date (Asia/Shanghai)")]
+    unrated_reason: str | None
+    summary: Annotated[
+        tuple[ScanIndicator, ...],
+        Meta(description="indicators that moved the score, largest effect first"),
+    ]
+
+
+class ScanRecord(Struct, kw_only=True, frozen=True):
+    """A public credit record 信用记录 inside its display period 公示期."""
+
+    id: str
+    kind: str
+    kind_label: str
+    severity_label: str | None
+    result_label: str | None
+    title: str
+    source_department: str
+    legal_basis: str
+    occurred_on: date
+    public_until: date
+    status_label: str
+
+
+class Badge(Struct, kw_only=True, frozen=True):
+    """An incentive 守信激励 or constraint 失信约束 a scenario attaches to the subject."""
+
+    scenario: Annotated[str, Meta(examples=["beef_soup"])]
+    key: str
+    label: Annotated[str, Meta(examples=["诚信经营示范店"])]
+    kind: Literal["incentive", "constraint", "badge"] = "badge"
+    description: str = ""
+    basis: Annotated[str, Meta(description="legal or policy basis 依据")] = ""
+
+
+class ScanProfile(Struct, kw_only=True):
+    """What a consumer sees after scanning a 诚信码: the subject's public credit profile, live."""
+
+    subject_id: Annotated[str, Meta(description="the graded subject: the store, or the "
+                                    "enterprise for an enterprise code")]
+    subject_type: SubjectType
+    enterprise: ScanEnterprise
+    store: ScanStore | None
+    name: Annotated[str, Meta(description="display name (store name, or enterprise name)")]
+    address: str
+    region_code: str
+    industry: str
+    closed: Annotated[bool, Meta(description="已歇业: the subject or its enterprise is closed")]
+    closed_reason: str | None
+    grade: ScanGrade | None
+    records: list[ScanRecord]
+    ratings: Annotated[RatingSummary | None, Meta(description="consumer ratings (消费者评价)")]
+    badges: list[Badge]
+    code_status: Literal["active"] = "active"
+    as_of: Annotated[date, Meta(description="the day the records were selected for")]
+    personal: Annotated[
+        dict[str, Any] | None,
+        Meta(description="what on_scan hooks return for a logged-in consumer (e.g. a visit "
+             "proof); always null for anonymous scans"),
+    ] = None
+
+
+class CodeInfo(Struct, kw_only=True):
+    """A subject's current code 诚信码 and where to get its images."""
+
+    subject_id: str
+    serial: Annotated[int, Meta(description="码序号 code serial")]
+    key_id: Annotated[str, Meta(description="JWKS kid of the key that signs it", examples=[
+        "code-1"])]
+    token: str
+    code_url: Annotated[str, Meta(description="the URL in the QR (upper case)")]
+    png_url: str
+    svg_url: str
+    poster_url: str
+    issued_at: datetime
+    replaced_serials: Annotated[
+        list[int], Meta(description="serials this subject's earlier codes had (now replaced)")
+    ]
+
+
+class ReissueRequest(Struct, forbid_unknown_fields=True, kw_only=True):
+    """Reissue 重新发码: the current code is replaced (e.g. its sticker was copied)."""
+
+    reason: Annotated[str, Meta(min_length=1, max_length=500, examples=["贴纸被复制到其他店铺"])]
+
+
+class ScanDay(Struct, kw_only=True):
+    day: date
+    count: int
+
+
+class ScanStats(Struct, kw_only=True):
+    """Scans of a subject's codes per day 扫码统计 (flushed every ~1 s, so up to ~2 s behind)."""
+
+    subject_id: str
+    since: date
+    until: date
+    total: int
+    days: list[ScanDay]

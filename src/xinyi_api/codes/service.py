@@ -1,0 +1,220 @@
+"""诚信码 code logic on a database connection: build a scan profile, reissue, read statistics."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import msgspec
+
+from xinyi_api.auth.guards import ensure_region
+from xinyi_api.auth.tokens import Principal
+from xinyi_api.codes import schemas
+from xinyi_api.codes.hooks import ProfileContributor, ProfileDraft
+from xinyi_api.db.queries import Queries
+from xinyi_api.errors import Conflict, Forbidden, NotFound, Unprocessable
+from xinyi_api.grading.engine import GRADE_LABELS
+from xinyi_api.records.kinds import KIND_LABELS, RESULT_LABELS, SEVERITY_LABELS, STATUS_LABELS
+
+log = logging.getLogger(__name__)
+q = Queries.beside(__file__)
+
+MAX_PUBLIC_RECORDS = 50
+"""Records listed on a scan profile, newest first (the full file is on the records endpoint)."""
+MAX_REASONS = 5
+MAX_STATS_DAYS = 366
+
+
+# --- the scan profile -----------------------------------------------------------------------
+
+
+def grade_summary(row: asyncpg.Record, tz: ZoneInfo) -> schemas.ScanGrade:
+    """The public grade 信用等级 with the indicators that moved it, largest effect first."""
+    explanation: dict[str, Any] = row["explanation"] or {}
+    indicators = []
+    for item in explanation.get("indicators", ()):
+        reasons = tuple(
+            schemas.ScanReason(points=r["points"], text=r["text"])
+            for r in item.get("reasons", ())
+            if r.get("points")
+        )[:MAX_REASONS]
+        if item.get("points") or reasons:
+            indicators.append(
+                schemas.ScanIndicator(key=item["key"], name=item["name"], points=item["points"],
+                                      reasons=reasons)
+            )
+    indicators.sort(key=lambda i: -abs(i.points))
+    return schemas.ScanGrade(
+        grade=row["grade"],
+        grade_label=GRADE_LABELS[row["grade"]],
+        score=row["score"],
+        rule_version=row["rule_version"],
+        computed_at=row["computed_at"],
+        graded_on=row["computed_at"].astimezone(tz).date(),
+        unrated_reason=explanation.get("unrated_reason"),
+        summary=tuple(indicators),
+    )
+
+
+def _record(row: asyncpg.Record) -> schemas.ScanRecord:
+    return schemas.ScanRecord(
+        id=row["id"], kind=row["kind"], kind_label=KIND_LABELS[row["kind"]],
+        severity_label=SEVERITY_LABELS.get(row["severity"] or ""),
+        result_label=RESULT_LABELS.get(row["result"] or ""),
+        title=row["title"], source_department=row["source_department"],
+        legal_basis=row["legal_basis"], occurred_on=row["occurred_on"],
+        public_until=row["public_until"], status_label=STATUS_LABELS[row["status"]],
+    )
+
+
+async def load_code(conn: asyncpg.Connection, serial: int) -> asyncpg.Record | None:
+    """The code row with its subject and owning enterprise, or ``None``."""
+    row: asyncpg.Record | None = await conn.fetchrow(q.code_by_serial, serial)
+    return row
+
+
+async def build_profile(
+    conn: asyncpg.Connection,
+    code: asyncpg.Record,
+    today: date,
+    tz: ZoneInfo,
+    contributors: Sequence[ProfileContributor] = (),
+) -> schemas.ScanProfile:
+    """The public profile 公开信用信息 of an active code's subject, as of ``today``."""
+    subject_id: str = code["subject_id"]
+    grade_row = await conn.fetchrow(q.public_grade, subject_id)
+    records = await conn.fetch(q.public_records, subject_id, today, MAX_PUBLIC_RECORDS)
+    grade = grade_summary(grade_row, tz) if grade_row is not None else None
+    is_store = code["type"] == "store"
+    owner_closed = code["owner_closed_at"] is not None
+    closed = code["closed_at"] is not None or owner_closed
+    draft = ProfileDraft(
+        subject_id=subject_id, subject_type=code["type"], enterprise_id=code["owner_id"],
+        industry=code["industry"], region_code=code["region_code"], closed=closed, today=today,
+        grade=grade,
+    )
+    for contribute in contributors:
+        try:
+            await contribute(conn, draft)
+        except Exception:  # one broken scenario must not take the scan down
+            log.exception("profile contributor %r failed for %s", contribute, subject_id)
+    return schemas.ScanProfile(
+        subject_id=subject_id,
+        subject_type=code["type"],
+        enterprise=schemas.ScanEnterprise(
+            id=code["owner_id"], name=code["owner_name"], kind=code["owner_type"],
+            uscc=code["owner_uscc"], closed=owner_closed,
+        ),
+        store=schemas.ScanStore(id=subject_id, name=code["name"],
+                                closed=code["closed_at"] is not None) if is_store else None,
+        name=code["name"],
+        address=code["address"],
+        region_code=code["region_code"],
+        industry=code["industry"],
+        closed=closed,
+        closed_reason=code["closed_reason"] if code["closed_at"] is not None else (
+            "所属企业已歇业" if owner_closed else None),
+        grade=grade,
+        records=[_record(r) for r in records],
+        ratings=draft.ratings,
+        badges=list(draft.badges),
+        as_of=today,
+    )
+
+
+def encode_profile(profile: schemas.ScanProfile) -> bytes:
+    return msgspec.json.encode(profile)
+
+
+# --- authorisation: department in region, or the merchant of the enterprise -----------------
+
+
+async def ensure_may_manage(
+    conn: asyncpg.Connection, principal: Principal, subject: asyncpg.Record
+) -> None:
+    """A department must cover the subject's region; a merchant must be linked to its owner.
+
+    A merchant that is not linked gets 404, not 403: it learns nothing about other businesses.
+    """
+    if principal.role == "department":
+        ensure_region(principal, subject["region_code"])
+        return
+    if principal.role == "merchant" and await conn.fetchval(
+        q.merchant_owns, principal.sub, subject["owner_id"]
+    ):
+        return
+    if principal.role == "merchant":
+        raise NotFound(f"no subject {subject['id']} among your businesses")
+    raise Forbidden(f"role {principal.role!r} may not manage codes")
+
+
+# --- reissue --------------------------------------------------------------------------------
+
+
+async def reissue(
+    conn: asyncpg.Connection, principal: Principal, subject_id: str, reason: str
+) -> asyncpg.Record:
+    """Replace the subject's active code by a new one (new serial, newest code key).
+
+    The old code answers 410 "replaced" from then on. One transaction; concurrent reissues of
+    the same subject serialise on the subject's row lock.
+    """
+    async with conn.transaction():
+        subject = await conn.fetchrow(q.subject_for_reissue, subject_id)
+        if subject is None:
+            raise NotFound(f"no subject {subject_id}")
+        await ensure_may_manage(conn, principal, subject)
+        if subject["closed_at"] is not None:
+            raise Conflict(f"{subject_id} is closed; a closed business gets no new code",
+                           slug="subject-closed")
+        old = [r["serial"] for r in await conn.fetch(q.replace_active_code, subject_id, reason,
+                                                      principal.sub)]
+        new = await conn.fetchrow(q.insert_code, subject_id)
+        if old:
+            await conn.execute(q.link_replacement, old, new["serial"])
+    row: asyncpg.Record = new
+    return row
+
+
+async def active_code(conn: asyncpg.Connection, subject_id: str) -> asyncpg.Record:
+    row: asyncpg.Record | None = await conn.fetchrow(q.active_code, subject_id)
+    if row is None:
+        raise NotFound(f"no active code for {subject_id}", slug="no-code")
+    return row
+
+
+async def replaced_serials(conn: asyncpg.Connection, subject_id: str) -> list[int]:
+    return [r["serial"] for r in await conn.fetch(q.replaced_serials, subject_id)]
+
+
+# --- statistics -----------------------------------------------------------------------------
+
+
+async def scan_stats(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    subject_id: str,
+    *,
+    since: date | None,
+    until: date | None,
+    today: date,
+) -> schemas.ScanStats:
+    """Scans per day of ``subject_id``'s codes, for a department or the owning merchant."""
+    subject = await conn.fetchrow(q.subject_scope, subject_id)
+    if subject is None:
+        raise NotFound(f"no subject {subject_id}")
+    await ensure_may_manage(conn, principal, subject)
+    until = until or today
+    since = since or until - timedelta(days=29)
+    if since > until:
+        raise Unprocessable("since is after until", slug="invalid-range")
+    if (until - since).days >= MAX_STATS_DAYS:
+        raise Unprocessable(f"at most {MAX_STATS_DAYS} days per request", slug="invalid-range")
+    rows = await conn.fetch(q.scan_days, subject_id, since, until)
+    days = [schemas.ScanDay(day=r["day"], count=r["count"]) for r in rows]
+    return schemas.ScanStats(subject_id=subject_id, since=since, until=until,
+                             total=sum(d.count for d in days), days=days)
