@@ -15,6 +15,7 @@ from litestar import Controller, Request, post, put
 from litestar.params import JSONBody, PathParameter
 
 from scenarios.medical_insurance.data import INDUSTRIES, KEY, SUBJECT_TYPES, q
+from xinyi_api.accountability import audit
 from xinyi_api.auth.guards import ensure_region, requires
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.deps import DB, ClockDep, GraderDep
@@ -125,6 +126,9 @@ class MedicalInsuranceController(Controller):
                                       data.status, data.signed_on, data.status_since, data.note,
                                       request.user.department)
             grade = await _regrade(conn, grader, subject_id, clock.today())
+            await audit.append(conn, request.user, action="medical_insurance.agreement.put",
+                               endpoint=audit.endpoint_of(request), subject_id=subject_id,
+                               detail={"status": data.status})
         return Agreement(**dict(row), grade=grade, grade_label=GRADE_LABELS[grade])
 
     @post(
@@ -149,4 +153,7 @@ class MedicalInsuranceController(Controller):
                                       data.title, data.reported_on, data.severity,
                                       data.verified, request.user.department)
             grade = await _regrade(conn, grader, data.subject_id, clock.today())
+            await audit.append(conn, request.user, action="medical_insurance.exposure.add",
+                               endpoint=audit.endpoint_of(request), subject_id=data.subject_id,
+                               detail={"verified": data.verified})
         return Exposure(**dict(row), grade=grade, grade_label=GRADE_LABELS[grade])

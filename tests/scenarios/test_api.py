@@ -142,7 +142,7 @@ async def test_scanning_a_model_shop_shows_its_scenario_badge(
 
 
 async def test_medical_insurance_bureau_records_agreement_and_media_exposure(
-    client: Client, dept_headers: dict[str, str]
+    client: Client, dept_headers: dict[str, str], conn: Any
 ) -> None:
     hospital = await _enterprise(client, dept_headers, 503, "hospital")
     ybj = auth(make_token(client.app, dept="ybj", region="340400"))
@@ -164,6 +164,11 @@ async def test_medical_insurance_bureau_records_agreement_and_media_exposure(
     media = next(o for o in medical["grade"]["explanation"]["indicators"] if o["key"] == "media")
     assert media["points"] == -200
     assert "违规收费被曝光" in media["reasons"][0]["text"]
+    audited = await conn.fetch(
+        "SELECT action, department FROM audit_log WHERE subject_id = $1 AND action LIKE"
+        " 'medical_insurance.%' ORDER BY id", hospital)
+    assert [(a["action"], a["department"]) for a in audited] == [
+        ("medical_insurance.agreement.put", "ybj"), ("medical_insurance.exposure.add", "ybj")]
 
 
 async def test_only_the_owning_department_writes_medical_insurance_data(
