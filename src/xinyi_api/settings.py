@@ -53,6 +53,18 @@ class Settings:
     scenarios: tuple[str, ...] | None = None
     """``XINYI_SCENARIOS``: comma-separated scenario keys to enable; ``None`` enables all."""
     log_level: str = "INFO"
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    """``XINYI_WECHAT_API_BASE``: where ``/sns/jscode2session`` is (a local fake in tests)."""
+    wechat_appid: str | None = None
+    """``XINYI_WECHAT_APPID``: the mini-program's appid; unset → WeChat login answers 503."""
+    wechat_secret: str | None = None
+    """``XINYI_WECHAT_SECRET``: the mini-program's AppSecret (set together with the appid)."""
+    visit_window_hours: int = 24
+    """``XINYI_VISIT_WINDOW_HOURS``: how long a scan (到店证明) lets a consumer rate/complain."""
+    refresh_token_ttl: int = 30 * 86400
+    """``XINYI_REFRESH_TOKEN_TTL``: lifetime (s) of consumer/merchant refresh tokens."""
+    rate_limits: tuple[tuple[str, int, int], ...] = ()
+    """``XINYI_RATE_LIMITS``: overrides of the default limits, ``(name, count, seconds)``."""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -92,7 +104,19 @@ class Settings:
             demo=_get(env, "XINYI_DEMO", _bool, False),
             scenarios=_opt(env, "XINYI_SCENARIOS", _key_list),
             log_level=_get(env, "XINYI_LOG_LEVEL", _log_level, "INFO"),
+            wechat_api_base=_get(env, "XINYI_WECHAT_API_BASE", _base_url,
+                                 "https://api.weixin.qq.com"),
+            wechat_appid=_opt(env, "XINYI_WECHAT_APPID", _wechat_appid),
+            wechat_secret=_opt(env, "XINYI_WECHAT_SECRET", _wechat_secret),
+            visit_window_hours=_get(env, "XINYI_VISIT_WINDOW_HOURS", _int_range(1, 720), 24),
+            refresh_token_ttl=_get(env, "XINYI_REFRESH_TOKEN_TTL",
+                                   _int_range(300, 365 * 86400), 30 * 86400),
+            rate_limits=_get(env, "XINYI_RATE_LIMITS", _rate_limits, ()),
         )
+        if (settings.wechat_appid is None) != (settings.wechat_secret is None):
+            raise SettingsError("XINYI_WECHAT_SECRET" if settings.wechat_secret is None
+                                else "XINYI_WECHAT_APPID",
+                                "XINYI_WECHAT_APPID and XINYI_WECHAT_SECRET go together")
         if settings.db_pool_min > settings.db_pool_max:
             raise SettingsError("XINYI_DB_POOL_MIN", "must not exceed XINYI_DB_POOL_MAX")
         if not settings.secret_key:
@@ -203,6 +227,44 @@ def _key_list(raw: str) -> tuple[str, ...]:
         if not re.fullmatch(r"[a-z][a-z0-9_]{1,40}", key):
             raise ValueError(f"bad scenario key {key!r}")
     return keys
+
+
+def _wechat_appid(raw: str) -> str:
+    value = raw.strip()
+    if not re.fullmatch(r"wx[0-9A-Za-z]{16}", value):
+        raise ValueError("must be a mini-program appid like wx0123456789abcdef")
+    return value
+
+
+def _wechat_secret(raw: str) -> str:
+    value = raw.strip()
+    if not re.fullmatch(r"[0-9A-Za-z]{16,64}", value):
+        raise ValueError("must be the AppSecret: 16 to 64 letters and digits")
+    return value
+
+
+RATE_LIMIT_NAMES = frozenset({"login", "login_address", "scan", "scan_address", "rating",
+                              "rating_address", "complaint", "complaint_address", "claim"})
+"""Limits ``XINYI_RATE_LIMITS`` may override (see ``xinyi_api.consumers.ratelimit``)."""
+
+
+def _rate_limits(raw: str) -> tuple[tuple[str, int, int], ...]:
+    """``name=count/seconds`` pairs, comma-separated, e.g. ``rating=20/3600,login=10/60``."""
+    out: list[tuple[str, int, int]] = []
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        match = re.fullmatch(r"([a-z_]+)=(\d{1,7})/(\d{1,7})", part)
+        if match is None:
+            raise ValueError(f"expected name=count/seconds, got {part!r}")
+        name, count, seconds = match[1], int(match[2]), int(match[3])
+        if name not in RATE_LIMIT_NAMES:
+            known = ", ".join(sorted(RATE_LIMIT_NAMES))
+            raise ValueError(f"unknown limit {name!r} (known: {known})")
+        if count < 1 or not 1 <= seconds <= 7 * 86400:
+            raise ValueError(f"{name}: count must be ≥ 1 and seconds 1..604800")
+        out.append((name, count, seconds))
+    return tuple(out)
 
 
 def _log_level(raw: str) -> str:

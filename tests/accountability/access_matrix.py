@@ -172,6 +172,59 @@ MATRIX: dict[tuple[str, str], Case] = {
         "/api/v1/districts/{D}/stores", {"department": 200}, body={"store_ids": ["{S2}"]}),
     ("DELETE", "/api/v1/districts/{district_id:str}/stores/{store_id:str}"): only(
         "/api/v1/districts/{D}/stores/{S2}", {"department": 204}),
+    # ---- consumers and merchants (issue 4). Without XINYI_WECHAT_APPID the WeChat login
+    # answers 503; the development login exists only in demo mode. The world's consumer has no
+    # visit proof (403 no-visit-proof) and T/Q ids that do not exist give 404 to whoever may
+    # ask; tests/ratings covers the same routes with real ratings and complaints.
+    ("POST", "/api/v1/auth/wechat"): anyone("/api/v1/auth/wechat", 503, body={"code": "abc"}),
+    ("POST", "/api/v1/auth/dev-login"): anyone("/api/v1/auth/dev-login", 404,
+                                               body={"name": "alice"}),
+    ("POST", "/api/v1/auth/refresh"): anyone("/api/v1/auth/refresh", 401,
+                                             body={"refresh_token": "rt_not-a-real-token"}),
+    ("POST", "/api/v1/auth/logout"): anyone("/api/v1/auth/logout", 401,
+                                            body={"refresh_token": "rt_not-a-real-token"}),
+    ("POST", "/api/v1/enterprises/{enterprise_id:str}/claim-codes"): only(
+        "/api/v1/enterprises/{E}/claim-codes", {"department": 201}, body={}),
+    ("POST", "/api/v1/merchant/claims"): only(
+        "/api/v1/merchant/claims", {"merchant": 422, "merchant_other": 422},
+        body={"code": "AAAA-BBBB-CCCC-DDDD"}),
+    ("GET", "/api/v1/merchant/enterprises"): only(
+        "/api/v1/merchant/enterprises", {"merchant": 200, "merchant_other": 200}),
+    ("GET", "/api/v1/me/ratings"): only("/api/v1/me/ratings", {"consumer": 200}),
+    ("DELETE", "/api/v1/me/ratings/{rating_id:str}"): only(
+        "/api/v1/me/ratings/T0000000001", {"consumer": 404}),
+    ("GET", "/api/v1/me/complaints"): only("/api/v1/me/complaints", {"consumer": 200}),
+    ("DELETE", "/api/v1/me/complaints/{complaint_id:str}"): only(
+        "/api/v1/me/complaints/Q0000000001", {"consumer": 404}),
+    ("GET", "/api/v1/me/export"): only("/api/v1/me/export", {"consumer": 200}),
+    ("POST", "/api/v1/stores/{store_id:str}/ratings"): only(
+        "/api/v1/stores/{S}/ratings", {"consumer": 403}, body={"stars": 5}),
+    ("GET", "/api/v1/stores/{store_id:str}/ratings"): anyone("/api/v1/stores/{S}/ratings"),
+    ("POST", "/api/v1/stores/{store_id:str}/complaints"): only(
+        "/api/v1/stores/{S}/complaints", {"consumer": 403},
+        body={"category": "hygiene", "text": "餐具上有污渍"}),
+    ("POST", "/api/v1/ratings/{rating_id:str}/helpful"): only(
+        "/api/v1/ratings/T0000000001/helpful", {"consumer": 404}),
+    ("PUT", "/api/v1/ratings/{rating_id:str}/reply"): only(
+        "/api/v1/ratings/T0000000001/reply", {"merchant": 404, "merchant_other": 404},
+        body={"text": "感谢反馈"}),
+    ("POST", "/api/v1/ratings/{rating_id:str}/reports"): only(
+        "/api/v1/ratings/T0000000001/reports", {"merchant": 404, "merchant_other": 404},
+        body={"reason": "从未到店"}),
+    ("GET", "/api/v1/moderation/ratings"): only(
+        "/api/v1/moderation/ratings", {"department": 200, "department_other": 200}),
+    ("POST", "/api/v1/moderation/ratings/{rating_id:str}/decision"): only(
+        "/api/v1/moderation/ratings/T0000000001/decision",
+        {"department": 404, "department_other": 404},
+        body={"decision": "approve", "reason": "核实无误"}),
+    ("GET", "/api/v1/complaints"): only(
+        "/api/v1/complaints", {"department": 200, "department_other": 200}),
+    ("GET", "/api/v1/complaints/{complaint_id:str}"): only(
+        "/api/v1/complaints/Q0000000001", {"consumer": 404, "department": 404,
+                                           "department_other": 404}),
+    ("POST", "/api/v1/complaints/{complaint_id:str}/decision"): only(
+        "/api/v1/complaints/Q0000000001/decision", {"department": 404, "department_other": 404},
+        body={"decision": "reject", "reason": "证据不足"}),
 }
 
 # Routes of the OpenAPI renderer: documentation, public by design.

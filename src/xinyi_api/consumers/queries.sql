@@ -1,0 +1,74 @@
+-- name: rate_hit
+-- Count one hit in each bucket's current fixed window; windows start at multiples of their
+-- length (epoch seconds), so every worker agrees on them. Buckets come sorted (no deadlocks).
+INSERT INTO rate_limit_counters AS c (bucket, window_start, n)
+SELECT b, to_timestamp((extract(epoch FROM clock_timestamp())::bigint / w) * w), 1
+FROM unnest($1::text[], $2::int[]) AS t (b, w)
+ON CONFLICT (bucket, window_start) DO UPDATE SET n = c.n + 1
+RETURNING bucket, n, window_start;
+
+-- name: rate_gc
+DELETE FROM rate_limit_counters WHERE window_start < now() - interval '8 days';
+
+-- name: upsert_account
+INSERT INTO app_accounts AS a (id, role) VALUES ($1, $2)
+ON CONFLICT (id) DO UPDATE SET last_login_at = now()
+RETURNING id, role, created_at;
+
+-- name: insert_refresh
+INSERT INTO refresh_tokens (token_hash, family_id, account_id, role, expires_at)
+VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5::int));
+
+-- name: refresh_for_update
+SELECT token_hash, family_id, account_id, role, expires_at, used_at, revoked_at,
+       expires_at <= now() AS expired
+FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE;
+
+-- name: mark_refresh_used
+UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1;
+
+-- name: revoke_family
+UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL;
+
+-- name: refresh_gc
+DELETE FROM refresh_tokens WHERE expires_at < now() - interval '1 day';
+
+-- name: touch_visit
+INSERT INTO visit_proofs AS v (consumer_id, subject_id, first_at, last_at)
+VALUES ($1, $2, now(), now())
+ON CONFLICT (consumer_id, subject_id) DO UPDATE SET last_at = now(), scans = v.scans + 1
+RETURNING last_at + make_interval(hours => $3::int) AS valid_until;
+
+-- name: enterprise_for_claim
+SELECT id, type, region_code FROM subjects WHERE id = $1;
+
+-- name: insert_claim_code
+INSERT INTO claim_codes (code_hash, enterprise_id, issued_by, expires_at)
+VALUES ($1, $2, $3, now() + make_interval(days => $4::int))
+RETURNING expires_at;
+
+-- name: use_claim_code
+UPDATE claim_codes SET used_at = now(), used_by = $2
+WHERE code_hash = $1 AND used_at IS NULL AND expires_at > now()
+RETURNING enterprise_id;
+
+-- name: link_merchant
+INSERT INTO merchant_links (merchant_id, enterprise_id) VALUES ($1, $2)
+ON CONFLICT DO NOTHING;
+
+-- name: merchant_enterprises
+SELECT e.id, e.name, e.type, e.uscc, e.region_code, e.industry, l.linked_at,
+       coalesce((SELECT json_agg(json_build_object('id', s.id, 'name', s.name,
+                                                   'closed', s.closed_at IS NOT NULL)
+                                 ORDER BY s.id)
+                 FROM subjects s WHERE s.enterprise_id = e.id), '[]') AS stores
+FROM merchant_links l JOIN subjects e ON e.id = l.enterprise_id
+WHERE l.merchant_id = $1
+ORDER BY l.linked_at, e.id;
+
+-- name: account
+SELECT id, role, created_at, last_login_at FROM app_accounts WHERE id = $1;
+
+-- name: my_visits
+SELECT subject_id, first_at, last_at, scans FROM visit_proofs
+WHERE consumer_id = $1 ORDER BY last_at DESC;

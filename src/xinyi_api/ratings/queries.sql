@@ -1,0 +1,195 @@
+-- name: store_for_rating
+SELECT id, type, industry, region_code, created_by, closed_at IS NOT NULL AS closed,
+       (SELECT e.closed_at IS NOT NULL FROM subjects e WHERE e.id = s.enterprise_id) AS owner_closed
+FROM subjects s WHERE id = $1;
+
+-- name: has_visit
+SELECT EXISTS (SELECT 1 FROM visit_proofs
+               WHERE consumer_id = $1 AND subject_id = $2
+                 AND last_at > now() - make_interval(hours => $3::int));
+
+-- name: lock_slot
+-- The per-(consumer, store) row every submission locks: concurrent submissions queue here. A
+-- period older than 30 days starts afresh (the old rating stays; the new one is a new rating).
+INSERT INTO rating_slots AS s (consumer_id, subject_id, period_start)
+VALUES ($1, $2, now())
+ON CONFLICT (consumer_id, subject_id) DO UPDATE
+    SET period_start = CASE WHEN s.period_start <= now() - interval '30 days' THEN now()
+                            ELSE s.period_start END,
+        rating_id = CASE WHEN s.period_start <= now() - interval '30 days' THEN NULL
+                         ELSE s.rating_id END
+RETURNING period_start, rating_id;
+
+-- name: set_slot_rating
+UPDATE rating_slots SET rating_id = $3 WHERE consumer_id = $1 AND subject_id = $2;
+
+-- name: suspicion
+-- $1 consumer, $2 store, $3 text hash (or null). See service.SUSPICION for the thresholds.
+SELECT
+    (SELECT coalesce(bool_or(a.created_at > now() - interval '7 days'), true)
+     FROM (SELECT 1) x LEFT JOIN app_accounts a ON a.id = $1) AS new_account,
+    (SELECT count(*) FROM ratings r LEFT JOIN app_accounts a ON a.id = r.consumer_id
+     WHERE r.subject_id = $2 AND r.consumer_id <> $1
+       AND r.created_at > now() - interval '1 hour'
+       AND (a.created_at IS NULL OR a.created_at > now() - interval '7 days')) AS burst,
+    (SELECT count(DISTINCT subject_id) FROM ratings
+     WHERE consumer_id = $1 AND subject_id <> $2
+       AND created_at > now() - interval '1 hour') AS other_stores,
+    (SELECT count(*) FROM ratings
+     WHERE $3::text IS NOT NULL AND text_hash = $3 AND subject_id <> $2
+       AND created_at > now() - interval '7 days') AS repeated_text;
+
+-- name: hold_burst
+-- Hold the published ratings of new accounts on one store within the burst window.
+UPDATE ratings r SET status = 'held', hold_reasons = array_append(r.hold_reasons, 'burst'),
+                     updated_at = now()
+FROM (SELECT r2.id FROM ratings r2 LEFT JOIN app_accounts a ON a.id = r2.consumer_id
+      WHERE r2.subject_id = $1 AND r2.status = 'published'
+        AND r2.created_at > now() - interval '1 hour'
+        AND (a.created_at IS NULL OR a.created_at > now() - interval '7 days')) b
+WHERE r.id = b.id
+RETURNING r.id;
+
+-- name: insert_rating
+INSERT INTO ratings (consumer_id, subject_id, department, period_start, stars, dimensions, text,
+                     text_hash, status, hold_reasons)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+RETURNING *;
+
+-- name: rating_for_update
+SELECT * FROM ratings WHERE id = $1 FOR UPDATE;
+
+-- name: update_rating
+UPDATE ratings SET stars = $2, dimensions = $3, text = $4, text_hash = $5, status = $6,
+                   hold_reasons = $7, updated_at = now()
+WHERE id = $1
+RETURNING *;
+
+-- name: reply_of
+SELECT text AS reply_text, created_at AS reply_created_at, updated_at AS reply_updated_at
+FROM rating_replies WHERE rating_id = $1;
+
+-- name: summaries
+-- Published ratings per subject, one query for a batch (the grading file loader, the profile).
+SELECT subject_id, count(*) AS n, sum(stars) AS total,
+       count(*) FILTER (WHERE stars = 1) AS s1, count(*) FILTER (WHERE stars = 2) AS s2,
+       count(*) FILTER (WHERE stars = 3) AS s3, count(*) FILTER (WHERE stars = 4) AS s4,
+       count(*) FILTER (WHERE stars = 5) AS s5
+FROM ratings
+WHERE subject_id = ANY($1::text[]) AND status = 'published'
+GROUP BY subject_id;
+
+-- name: dimension_means
+SELECT d.key, avg(d.value::int)::float8 AS mean, count(*) AS n
+FROM ratings r, jsonb_each_text(r.dimensions) AS d (key, value)
+WHERE r.subject_id = $1 AND r.status = 'published'
+GROUP BY d.key;
+
+-- name: public_ratings
+SELECT r.id, r.stars, r.dimensions, r.text, r.helpful_count, r.created_at, r.updated_at,
+       p.text AS reply_text, p.created_at AS reply_created_at, p.updated_at AS reply_updated_at,
+       count(*) OVER () AS total
+FROM ratings r LEFT JOIN rating_replies p ON p.rating_id = r.id
+WHERE r.subject_id = $1 AND r.status = 'published'
+ORDER BY CASE WHEN $2 = 'helpful' THEN r.helpful_count END DESC NULLS LAST,
+         r.created_at DESC, r.id DESC
+LIMIT $3 OFFSET $4;
+
+-- name: published_rating
+SELECT r.id, r.consumer_id, r.subject_id, r.status, s.enterprise_id
+FROM ratings r JOIN subjects s ON s.id = r.subject_id
+WHERE r.id = $1;
+
+-- name: add_helpful
+WITH vote AS (
+    INSERT INTO rating_helpful_votes (rating_id, consumer_id) VALUES ($1, $2)
+    ON CONFLICT DO NOTHING RETURNING rating_id
+)
+UPDATE ratings SET helpful_count = helpful_count + 1
+WHERE id = (SELECT rating_id FROM vote)
+RETURNING helpful_count;
+
+-- name: merchant_owns
+SELECT EXISTS (SELECT 1 FROM merchant_links WHERE merchant_id = $1 AND enterprise_id = $2);
+
+-- name: upsert_reply
+INSERT INTO rating_replies AS p (rating_id, merchant_id, text) VALUES ($1, $2, $3)
+ON CONFLICT (rating_id) DO UPDATE SET text = excluded.text, merchant_id = excluded.merchant_id,
+                                     updated_at = now()
+RETURNING text, created_at, updated_at;
+
+-- name: insert_report
+INSERT INTO rating_reports (rating_id, merchant_id, reason) VALUES ($1, $2, $3)
+ON CONFLICT (rating_id, merchant_id) DO NOTHING
+RETURNING id, rating_id, created_at;
+
+-- name: mark_reported
+UPDATE ratings SET reported = true WHERE id = $1;
+
+-- name: queue
+SELECT r.id, r.subject_id, s.name AS store_name, r.consumer_id, r.stars, r.dimensions, r.text,
+       r.status, r.hold_reasons, r.created_at,
+       coalesce((SELECT array_agg(p.reason ORDER BY p.id) FROM rating_reports p
+                 WHERE p.rating_id = r.id AND p.resolved_at IS NULL), '{}') AS reports
+FROM ratings r JOIN subjects s ON s.id = r.subject_id
+WHERE r.department = $1 AND (r.status = 'held' OR r.reported)
+  AND s.region_code LIKE $2 || '%'
+ORDER BY r.created_at, r.id
+LIMIT $3;
+
+-- name: moderation_target
+SELECT r.*, s.region_code FROM ratings r JOIN subjects s ON s.id = r.subject_id
+WHERE r.id = $1 FOR UPDATE OF r;
+
+-- name: set_status
+UPDATE ratings SET status = $2, reported = false, updated_at = now() WHERE id = $1;
+
+-- name: resolve_reports
+UPDATE rating_reports SET resolved_at = now() WHERE rating_id = $1 AND resolved_at IS NULL;
+
+-- name: insert_decision
+INSERT INTO rating_decisions (rating_id, consumer_id, subject_id, department, decided_by,
+                              decision, malicious, reason)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+RETURNING decided_at;
+
+-- name: my_ratings
+SELECT r.*, p.text AS reply_text, p.created_at AS reply_created_at,
+       p.updated_at AS reply_updated_at
+FROM ratings r LEFT JOIN rating_replies p ON p.rating_id = r.id
+WHERE r.consumer_id = $1
+ORDER BY r.created_at DESC, r.id DESC;
+
+-- name: delete_my_rating
+DELETE FROM ratings WHERE id = $1 AND consumer_id = $2 RETURNING subject_id, status;
+
+-- name: insert_complaint
+INSERT INTO complaints (consumer_id, subject_id, department, category, text)
+VALUES ($1, $2, $3, $4, $5)
+RETURNING *;
+
+-- name: complaint_for_update
+SELECT c.*, s.region_code FROM complaints c JOIN subjects s ON s.id = c.subject_id
+WHERE c.id = $1 FOR UPDATE OF c;
+
+-- name: complaint
+SELECT c.*, s.region_code FROM complaints c JOIN subjects s ON s.id = c.subject_id
+WHERE c.id = $1;
+
+-- name: decide_complaint
+UPDATE complaints SET status = $2, outcome = $3, record_id = $4, decided_by = $5,
+                      decided_at = now()
+WHERE id = $1
+RETURNING *;
+
+-- name: department_complaints
+SELECT c.* FROM complaints c JOIN subjects s ON s.id = c.subject_id
+WHERE c.department = $1 AND s.region_code LIKE $2 || '%' AND ($3::text IS NULL OR c.status = $3)
+ORDER BY c.created_at, c.id
+LIMIT $4;
+
+-- name: my_complaints
+SELECT * FROM complaints WHERE consumer_id = $1 ORDER BY created_at DESC, id DESC;
+
+-- name: delete_my_complaint
+DELETE FROM complaints WHERE id = $1 AND consumer_id = $2 RETURNING id;

@@ -1,0 +1,427 @@
+"""Ratings 消费者评价 on a database connection: submit (only after a visit), list, summarise,
+helpful votes, merchant replies and reports, department moderation 审核.
+
+Rules (docs/consumers.md):
+
+- a consumer may rate a store only with a visit proof (a scan of its code) younger than
+  ``XINYI_VISIT_WINDOW_HOURS``;
+- one rating per consumer and store per 30 days: the ``rating_slots`` row of the pair is locked
+  by every submission (``INSERT … ON CONFLICT DO UPDATE``), so concurrent submissions queue and
+  the later ones edit the first; a new period starts 30 days after the previous one began;
+- suspicious ratings are held (``held``) for moderation instead of published — see
+  ``SUSPICION``; only published ratings count;
+- publishing or removing a rating regrades the store in the same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import asyncpg
+
+from xinyi_api.accountability import audit
+from xinyi_api.auth.guards import ensure_region, region_prefix
+from xinyi_api.auth.tokens import Principal
+from xinyi_api.codes.hooks import ProfileDraft
+from xinyi_api.consumers import ratelimit
+from xinyi_api.consumers.context import current_address
+from xinyi_api.consumers.masking import mask
+from xinyi_api.db.queries import Queries
+from xinyi_api.errors import Conflict, Forbidden, NotFound, Unprocessable
+from xinyi_api.grading.engine import CreditFile, RatingSummary
+from xinyi_api.grading.service import Grader
+from xinyi_api.ratings import schemas
+from xinyi_api.scenario_api import RatingDimension, Scenario
+from xinyi_api.scenarios_loader import ScenarioRegistry
+from xinyi_api.settings import Settings
+
+q = Queries.beside(__file__)
+
+PRIOR_COUNT = 5
+"""Bayesian prior: ``m`` = 5 imaginary ratings …"""
+PRIOR_MEAN = 3.5
+"""… at ``C`` = 3.5 stars. Bayesian mean = (m·C + Σ stars) / (m + n)."""
+
+DEFAULT_DIMENSIONS = (
+    RatingDimension("hygiene", "卫生", "hygiene"),
+    RatingDimension("price_integrity", "价格诚信", "price integrity"),
+    RatingDimension("service", "服务", "service"),
+)
+"""Dimensions of a store no scenario with dimensions covers."""
+
+STATUS_LABELS = {"published": "已发布", "held": "待审核", "removed": "已删除(审核)"}
+
+
+@dataclass(frozen=True, slots=True)
+class Suspicion:
+    """Thresholds of the abuse rules (恶意评价 / 刷单 detection)."""
+
+    burst: int = 4
+    """A new account's rating is held when ≥ this many *other* ratings of the store by new
+    accounts (created < 7 days ago) came within the last hour; the burst's published ones
+    are held with it."""
+    many_stores: int = 5
+    """Held when the same account rated ≥ this many other stores within the last hour."""
+    min_repeat_chars: int = 8
+    """Texts of at least this many letters (after normalising) count as repeated when the same
+    text was left on another store within 7 days."""
+
+
+SUSPICION = Suspicion()
+
+
+# --- scenario: dimensions and the responsible department --------------------------------------
+
+
+def scenario_for(registry: ScenarioRegistry, subject_type: str, industry: str) -> Scenario | None:
+    """The scenario covering a store (the first by key when several do)."""
+    return next((s for s in registry.scenarios
+                 if subject_type in s.subject_types and industry in s.industries), None)
+
+
+def dimensions_for(scenario: Scenario | None) -> tuple[RatingDimension, ...]:
+    return scenario.dimensions if scenario is not None and scenario.dimensions \
+        else DEFAULT_DIMENSIONS
+
+
+def responsible_department(scenario: Scenario | None, store: asyncpg.Record) -> str:
+    """The department of the store's scenario (主管部门), else the store's creating department."""
+    if scenario is not None:
+        return scenario.department
+    return str(store["created_by"] or "")
+
+
+async def rateable_store(conn: asyncpg.Connection, store_id: str) -> asyncpg.Record:
+    store: asyncpg.Record | None = await conn.fetchrow(q.store_for_rating, store_id)
+    if store is None or store["type"] != "store":
+        raise NotFound(f"no store {store_id}")
+    return store
+
+
+async def ensure_visit(conn: asyncpg.Connection, settings: Settings, consumer_id: str,
+                       store_id: str) -> None:
+    if not await conn.fetchval(q.has_visit, consumer_id, store_id, settings.visit_window_hours):
+        raise Forbidden(
+            f"no visit proof: scan the store's 诚信码 in the store first (valid "
+            f"{settings.visit_window_hours} h)", slug="no-visit-proof")
+
+
+def _text_hash(text: str) -> str | None:
+    letters = "".join(ch for ch in unicodedata.normalize("NFKC", text).lower() if ch.isalnum())
+    if len(letters) < SUSPICION.min_repeat_chars:
+        return None
+    return hashlib.sha256(letters.encode()).hexdigest()
+
+
+def _check_dimensions(given: dict[str, int], allowed: Sequence[RatingDimension]) -> None:
+    known = {d.key for d in allowed}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise Unprocessable(f"unknown rating dimension(s) {unknown}; this store is rated on "
+                            f"{', '.join(f'{d.key} ({d.name_zh})' for d in allowed)}",
+                            slug="unknown-dimension")
+
+
+# --- submit ------------------------------------------------------------------------------------
+
+
+def _reply(row: Any) -> schemas.Reply | None:
+    if row is None or row["reply_text"] is None:
+        return None
+    return schemas.Reply(text=row["reply_text"], created_at=row["reply_created_at"],
+                         updated_at=row["reply_updated_at"])
+
+
+def my_rating(row: Any, reply: schemas.Reply | None = None) -> schemas.MyRating:
+    return schemas.MyRating(
+        id=row["id"], store_id=row["subject_id"], stars=row["stars"],
+        dimensions=dict(row["dimensions"]), text=row["text"], status=row["status"],
+        status_label=STATUS_LABELS[row["status"]], hold_reasons=list(row["hold_reasons"]),
+        helpful_count=row["helpful_count"], period_start=row["period_start"],
+        created_at=row["created_at"], updated_at=row["updated_at"], reply=reply,
+    )
+
+
+async def _reasons_to_hold(conn: asyncpg.Connection, consumer_id: str, store_id: str,
+                           text_hash: str | None) -> list[str]:
+    row = await conn.fetchrow(q.suspicion, consumer_id, store_id, text_hash)
+    reasons = []
+    if row["new_account"] and row["burst"] >= SUSPICION.burst:
+        reasons.append("burst")
+    if row["other_stores"] >= SUSPICION.many_stores:
+        reasons.append("many_stores")
+    if row["repeated_text"] > 0:
+        reasons.append("repeated_text")
+    return reasons
+
+
+async def submit(
+    conn: asyncpg.Connection, grader: Grader, registry: ScenarioRegistry, settings: Settings,
+    principal: Principal, store_id: str, data: schemas.RatingCreate, today: date, *,
+    endpoint: str,
+) -> schemas.RatingWritten:
+    """Rate a store (or edit this period's rating). One transaction; regrades when the public
+    picture changes."""
+    await ratelimit.hit(conn, settings, {"rating": principal.sub,
+                                         "rating_address": current_address()})
+    text = mask(data.text.strip())
+    text_hash = _text_hash(text)
+    async with conn.transaction():
+        store = await rateable_store(conn, store_id)
+        if store["closed"] or store["owner_closed"]:
+            raise Conflict(f"{store_id} is closed (已歇业) and takes no new ratings",
+                           slug="store-closed")
+        await ensure_visit(conn, settings, principal.sub, store_id)
+        scenario = scenario_for(registry, store["type"], store["industry"])
+        _check_dimensions(data.dimensions, dimensions_for(scenario))
+        slot = await conn.fetchrow(q.lock_slot, principal.sub, store_id)
+        regrade = False
+        if slot["rating_id"] is not None:
+            old = await conn.fetchrow(q.rating_for_update, slot["rating_id"])
+            if old["status"] == "removed":
+                raise Conflict("your rating of this store was removed by moderation; you can "
+                               "rate it again 30 days after you first rated it",
+                               slug="rating-removed")
+            same = (old["stars"], dict(old["dimensions"]), old["text"]) == (
+                data.stars, data.dimensions, text)
+            if same:  # an idempotent repeat: nothing to write
+                reply = _reply(await conn.fetchrow(q.reply_of, old["id"]))
+                return schemas.RatingWritten(rating=my_rating(old, reply), edited=True)
+            reasons = list(old["hold_reasons"])
+            if text_hash is not None and text_hash != old["text_hash"]:
+                reasons += [r for r in await _reasons_to_hold(conn, principal.sub, store_id,
+                                                              text_hash)
+                            if r == "repeated_text" and r not in reasons]
+            status = "held" if old["status"] == "held" or reasons != list(old["hold_reasons"]) \
+                else "published"
+            row = await conn.fetchrow(q.update_rating, old["id"], data.stars, data.dimensions,
+                                      text, text_hash, status, reasons)
+            regrade = old["status"] == "published"
+            edited = True
+        else:
+            reasons = await _reasons_to_hold(conn, principal.sub, store_id, text_hash)
+            status = "held" if reasons else "published"
+            row = await conn.fetchrow(
+                q.insert_rating, principal.sub, store_id,
+                responsible_department(scenario, store), slot["period_start"], data.stars,
+                data.dimensions, text, text_hash, status, reasons)
+            await conn.execute(q.set_slot_rating, principal.sub, store_id, row["id"])
+            if "burst" in reasons:
+                held = await conn.fetch(q.hold_burst, store_id)
+                regrade = regrade or bool(held)
+            regrade = regrade or status == "published"
+            edited = False
+        if regrade:
+            await grader.regrade(conn, [store_id], today)
+        await audit.append(conn, principal, action="rating.edit" if edited else "rating.submit",
+                           subject_id=store_id, endpoint=endpoint,
+                           detail={"rating_id": row["id"], "status": status})
+    reply = None
+    if edited:
+        reply = _reply(await conn.fetchrow(q.reply_of, row["id"]))
+    return schemas.RatingWritten(rating=my_rating(row, reply), edited=edited)
+
+
+# --- summaries: the scan profile, the public list and grading ---------------------------------
+
+
+def _summary(row: Any | None) -> RatingSummary | None:
+    if row is None or not row["n"]:
+        return None
+    n, total = int(row["n"]), int(row["total"])
+    return RatingSummary(count=n, mean=round(total / n, 2),
+                         bayesian_mean=round((PRIOR_COUNT * PRIOR_MEAN + total)
+                                             / (PRIOR_COUNT + n), 2))
+
+
+async def store_summary(conn: asyncpg.Connection, registry: ScenarioRegistry,
+                        store: asyncpg.Record) -> schemas.StoreRatingSummary:
+    """Count, mean, Bayesian mean, distribution and dimension means of published ratings."""
+    row = await conn.fetchrow(q.summaries, [store["id"]])
+    base = _summary(row) or RatingSummary(count=0, mean=0.0, bayesian_mean=PRIOR_MEAN)
+    means = {r["key"]: r for r in await conn.fetch(q.dimension_means, store["id"])}
+    dims = [schemas.Dimension(key=d.key, name_zh=d.name_zh, name_en=d.name_en,
+                              mean=round(means[d.key]["mean"], 2) if d.key in means else None,
+                              count=int(means[d.key]["n"]) if d.key in means else 0)
+            for d in dimensions_for(scenario_for(registry, store["type"], store["industry"]))]
+    distribution = {str(i): int(row[f"s{i}"]) if row else 0 for i in range(1, 6)}
+    return schemas.StoreRatingSummary(count=base.count, mean=base.mean,
+                                      bayesian_mean=base.bayesian_mean,
+                                      distribution=distribution, dimensions=dims)
+
+
+async def load_ratings(conn: asyncpg.Connection, files: dict[str, CreditFile], _: date) -> None:
+    """Grading file loader: ``CreditFile.ratings`` for a batch, in one query."""
+    if not files:
+        return
+    for row in await conn.fetch(q.summaries, list(files)):
+        files[row["subject_id"]].ratings = _summary(row)
+
+
+def rating_contributor(registry: ScenarioRegistry) -> Any:
+    """Scan-profile contributor: the store's rating summary (``None`` while it has none)."""
+
+    async def contribute(conn: asyncpg.Connection, draft: ProfileDraft) -> None:
+        if draft.subject_type != "store":
+            return
+        store = await conn.fetchrow(q.store_for_rating, draft.subject_id)
+        if store is None:
+            return
+        summary = await store_summary(conn, registry, store)
+        if summary.count:
+            draft.ratings = summary
+
+    return contribute
+
+
+async def public_page(conn: asyncpg.Connection, registry: ScenarioRegistry, store_id: str,
+                      sort: str, page: int, limit: int) -> schemas.RatingPage:
+    store = await rateable_store(conn, store_id)
+    rows = await conn.fetch(q.public_ratings, store_id, sort, limit, (page - 1) * limit)
+    total = int(rows[0]["total"]) if rows else 0
+    items = [schemas.PublicRating(id=r["id"], stars=r["stars"], dimensions=dict(r["dimensions"]),
+                                  text=r["text"], helpful_count=r["helpful_count"],
+                                  created_at=r["created_at"], updated_at=r["updated_at"],
+                                  reply=_reply(r)) for r in rows]
+    if not rows and page > 1:
+        total = (await store_summary(conn, registry, store)).count
+    return schemas.RatingPage(store_id=store_id, summary=await store_summary(conn, registry, store),
+                              items=items, page=page, limit=limit, total=total)
+
+
+# --- helpful votes, replies, reports -----------------------------------------------------------
+
+
+async def _published(conn: asyncpg.Connection, rating_id: str) -> asyncpg.Record:
+    row: asyncpg.Record | None = await conn.fetchrow(q.published_rating, rating_id)
+    if row is None or row["status"] != "published":
+        raise NotFound(f"no published rating {rating_id}")
+    return row
+
+
+async def helpful(conn: asyncpg.Connection, principal: Principal, rating_id: str, *,
+                  endpoint: str) -> schemas.Helpful:
+    async with conn.transaction():
+        row = await _published(conn, rating_id)
+        if row["consumer_id"] == principal.sub:
+            raise Forbidden("you cannot vote for your own rating", slug="own-rating")
+        count = await conn.fetchval(q.add_helpful, rating_id, principal.sub)
+        if count is None:
+            raise Conflict("you already found this rating helpful", slug="already-voted")
+        await audit.append(conn, principal, action="rating.helpful", subject_id=row["subject_id"],
+                           endpoint=endpoint, detail={"rating_id": rating_id})
+    return schemas.Helpful(rating_id=rating_id, helpful_count=count)
+
+
+async def _merchant_rating(conn: asyncpg.Connection, principal: Principal,
+                           rating_id: str) -> asyncpg.Record:
+    """A published rating of one of the merchant's stores; 404 for anything else."""
+    row = await _published(conn, rating_id)
+    if not await conn.fetchval(q.merchant_owns, principal.sub, row["enterprise_id"]):
+        raise NotFound(f"no published rating {rating_id} of your stores")
+    return row
+
+
+async def reply(conn: asyncpg.Connection, principal: Principal, rating_id: str, text: str, *,
+                endpoint: str) -> schemas.ReplyWritten:
+    """The merchant's one reply to a rating (商家回复); a second call edits it."""
+    async with conn.transaction():
+        row = await _merchant_rating(conn, principal, rating_id)
+        saved = await conn.fetchrow(q.upsert_reply, rating_id, principal.sub, mask(text.strip()))
+        await audit.append(conn, principal, action="rating.reply", subject_id=row["subject_id"],
+                           endpoint=endpoint, detail={"rating_id": rating_id})
+    return schemas.ReplyWritten(rating_id=rating_id, reply=schemas.Reply(
+        text=saved["text"], created_at=saved["created_at"], updated_at=saved["updated_at"]))
+
+
+async def report(conn: asyncpg.Connection, principal: Principal, rating_id: str, reason: str, *,
+                 endpoint: str) -> schemas.Report:
+    """A merchant reports a rating as abusive (恶意评价): it joins the moderation queue."""
+    async with conn.transaction():
+        row = await _merchant_rating(conn, principal, rating_id)
+        saved = await conn.fetchrow(q.insert_report, rating_id, principal.sub,
+                                    mask(reason.strip()))
+        if saved is None:
+            raise Conflict("you already reported this rating", slug="already-reported")
+        await conn.execute(q.mark_reported, rating_id)
+        await audit.append(conn, principal, action="rating.report", subject_id=row["subject_id"],
+                           endpoint=endpoint, detail={"rating_id": rating_id})
+    return schemas.Report(id=saved["id"], rating_id=rating_id, created_at=saved["created_at"])
+
+
+# --- moderation 审核 ---------------------------------------------------------------------------
+
+
+def _scope(principal: Principal) -> tuple[str, str]:
+    return principal.department or "", region_prefix(principal.region) if principal.region \
+        else ""
+
+
+async def queue(conn: asyncpg.Connection, principal: Principal, limit: int) -> schemas.Queue:
+    """Held and reported ratings the department is responsible for, oldest first."""
+    department, prefix = _scope(principal)
+    rows = await conn.fetch(q.queue, department, prefix, limit)
+    return schemas.Queue(items=[schemas.QueueItem(
+        id=r["id"], store_id=r["subject_id"], store_name=r["store_name"],
+        consumer_id=r["consumer_id"], stars=r["stars"], dimensions=dict(r["dimensions"]),
+        text=r["text"], status=r["status"], hold_reasons=list(r["hold_reasons"]),
+        reports=list(r["reports"]), created_at=r["created_at"]) for r in rows])
+
+
+async def decide(conn: asyncpg.Connection, grader: Grader, principal: Principal, rating_id: str,
+                 data: schemas.ModerationDecision, today: date, *,
+                 endpoint: str) -> schemas.DecisionResult:
+    """Approve or remove a held or reported rating; the decision is kept (rating_decisions)."""
+    if data.malicious and data.decision != "remove":
+        raise Unprocessable("only a removed rating can be found malicious", slug="invalid-decision")
+    async with conn.transaction():
+        row = await conn.fetchrow(q.moderation_target, rating_id)
+        if row is None:
+            raise NotFound(f"no rating {rating_id}")
+        if row["department"] != principal.department:
+            raise Forbidden(f"rating {rating_id} is moderated by department {row['department']}",
+                            slug="not-responsible")
+        ensure_region(principal, row["region_code"])
+        if row["status"] != "held" and not row["reported"]:
+            raise Conflict(f"rating {rating_id} awaits no moderation (status {row['status']})",
+                           slug="not-pending")
+        status: schemas.RatingStatus = "published" if data.decision == "approve" else "removed"
+        await conn.execute(q.set_status, rating_id, status)
+        await conn.execute(q.resolve_reports, rating_id)
+        decided_at = await conn.fetchval(
+            q.insert_decision, rating_id, row["consumer_id"], row["subject_id"],
+            row["department"], principal.sub, data.decision, data.malicious, data.reason)
+        if (row["status"] == "published") != (status == "published"):
+            await grader.regrade(conn, [row["subject_id"]], today)
+        await audit.append(conn, principal, action=f"rating.{data.decision}",
+                           subject_id=row["subject_id"], endpoint=endpoint,
+                           detail={"rating_id": rating_id, "malicious": data.malicious})
+    return schemas.DecisionResult(rating_id=rating_id, status=status, decision=data.decision,
+                                  malicious=data.malicious, decided_at=decided_at)
+
+
+# --- the consumer's own ratings ----------------------------------------------------------------
+
+
+async def mine(conn: asyncpg.Connection, consumer_id: str) -> list[schemas.MyRating]:
+    return [my_rating(r, _reply(r)) for r in await conn.fetch(q.my_ratings, consumer_id)]
+
+
+async def delete_mine(conn: asyncpg.Connection, grader: Grader, principal: Principal,
+                      rating_id: str, today: date, *, endpoint: str) -> None:
+    """Delete one's own rating for good (replies and votes go with it; a moderation decision
+    about it stays)."""
+    async with conn.transaction():
+        row = await conn.fetchrow(q.delete_my_rating, rating_id, principal.sub)
+        if row is None:
+            raise NotFound(f"no rating {rating_id} of yours")
+        if row["status"] == "published":
+            await grader.regrade(conn, [row["subject_id"]], today)
+        await audit.append(conn, principal, action="rating.delete", subject_id=row["subject_id"],
+                           endpoint=endpoint, detail={"rating_id": rating_id})
+
