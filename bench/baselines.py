@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
 import msgspec
@@ -32,7 +33,7 @@ def bare(subject_id: str) -> Small:
 
 
 @get("/select/{subject_id:str}")
-async def select(subject_id: str, request: Request[None, None, None]) -> Small:
+async def select(subject_id: str, request: Request[Any, Any, Any]) -> Small:
     pool: asyncpg.Pool = request.app.state.pool
     async with pool.acquire() as conn:
         row = await conn.fetchrow("SELECT id, name FROM subjects WHERE id = $1", subject_id)

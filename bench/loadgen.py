@@ -58,7 +58,12 @@ def run_load(
 ) -> LoadResult:
     if have_wrk() and not force_python:
         return _run_wrk(base, paths, connections, seconds, threads)
-    return asyncio.run(_run_python(base, paths, connections, seconds))
+    try:
+        import uvloop
+
+        return uvloop.run(_run_python(base, paths, connections, seconds))
+    except ImportError:  # pragma: no cover
+        return asyncio.run(_run_python(base, paths, connections, seconds))
 
 
 def _run_wrk(base: str, paths: list[str], connections: int, seconds: float,
@@ -83,12 +88,6 @@ def _run_wrk(base: str, paths: list[str], connections: int, seconds: float,
 
 async def _run_python(base: str, paths: list[str], connections: int,
                       seconds: float) -> LoadResult:
-    try:
-        import uvloop
-
-        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-    except ImportError:  # pragma: no cover
-        pass
     match = re.match(r"http://([^:/]+):(\d+)", base)
     if match is None:
         raise ValueError(f"base must be http://host:port, got {base}")
@@ -120,5 +119,53 @@ async def _run_python(base: str, paths: list[str], connections: int,
     await asyncio.gather(*(worker(n * 7919) for n in range(connections)))
     elapsed = time.perf_counter() - started
     latencies.sort()
-    p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1e3  # noqa: E731
-    return LoadResult("python", len(latencies), elapsed, p(0.50), p(0.99), errors)
+
+    def percentile(q: float) -> float:
+        return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1e3
+
+    return LoadResult("python", len(latencies), elapsed, percentile(0.50), percentile(0.99),
+                      errors)
+
+
+def run_once(base: str, paths: list[str], *, connections: int = 16) -> LoadResult:
+    """Request every path exactly once (Python client): warms caches and times cold requests."""
+    try:
+        import uvloop
+
+        return uvloop.run(_run_each(base, paths, connections))
+    except ImportError:  # pragma: no cover
+        return asyncio.run(_run_each(base, paths, connections))
+
+
+async def _run_each(base: str, paths: list[str], connections: int) -> LoadResult:
+    match = re.match(r"http://([^:/]+):(\d+)", base)
+    if match is None:
+        raise ValueError(f"base must be http://host:port, got {base}")
+    host, port = match.group(1), int(match.group(2))
+    queue = list(reversed(paths))
+    latencies: list[float] = []
+    errors = 0
+
+    async def worker() -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection(host, port)
+        while queue:
+            path = queue.pop()
+            start = time.perf_counter()
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = re.search(rb"(?i)content-length:\s*(\d+)", head)
+            if length:
+                await reader.readexactly(int(length.group(1)))
+            latencies.append(time.perf_counter() - start)
+            if not head.startswith(b"HTTP/1.1 2"):
+                errors += 1
+        writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    p50 = latencies[len(latencies) // 2] * 1e3 if latencies else 0.0
+    p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))] * 1e3 if latencies else 0.0
+    return LoadResult("python", len(latencies), elapsed, p50, p99, errors)

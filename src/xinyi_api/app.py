@@ -20,7 +20,10 @@ from xinyi_api.accountability.routes import CONTROLLERS as ACCOUNTABILITY_CONTRO
 from xinyi_api.auth.guards import document_access
 from xinyi_api.auth.middleware import BearerAuthenticationMiddleware
 from xinyi_api.codes.routes import route_handlers as code_route_handlers
-from xinyi_api.codes.runtime import CodesRuntime, SignerContextMiddleware, codes_lifespan
+from xinyi_api.codes.runtime import CodesRuntime, codes_lifespan, signer_context_middleware
+from xinyi_api.consumers.context import ClientAddressMiddleware
+from xinyi_api.consumers.routes import CONTROLLERS as CONSUMER_CONTROLLERS
+from xinyi_api.consumers.service import visit_hook
 from xinyi_api.db.embedded import EmbeddedPostgres
 from xinyi_api.db.migrate import MigrationSource, core_source, migrate
 from xinyi_api.db.pool import Database, create_pool
@@ -29,6 +32,8 @@ from xinyi_api.errors import problem_details_plugin
 from xinyi_api.grading.public_rule import PUBLIC_RULE
 from xinyi_api.grading.service import Grader
 from xinyi_api.keys import KeyStore, ensure_keys
+from xinyi_api.ratings.routes import CONTROLLERS as RATING_CONTROLLERS
+from xinyi_api.ratings.service import load_ratings, rating_contributor
 from xinyi_api.records.routes import GradeController, RecordController
 from xinyi_api.scenarioplugins.routes import CONTROLLERS as SCENARIO_CONTROLLERS
 from xinyi_api.scenarioplugins.service import badge_contributor
@@ -54,7 +59,8 @@ def build_grader(settings: Settings) -> Grader:
 
 
 def grader_for(scenarios: ScenarioRegistry) -> Grader:
-    return Grader([PUBLIC_RULE, *scenarios.rules()], loaders=scenarios.loaders())
+    return Grader([PUBLIC_RULE, *scenarios.rules()],
+                  loaders=[load_ratings, *scenarios.loaders()])
 
 
 @asynccontextmanager
@@ -128,6 +134,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "scan statistics"),
             Tag(name="accountability 问责", description="查询使用登记 audit log, 异议 objections, "
                 "信用修复 repair, 信用承诺 commitments, 失信曝光台, 信用商圈/信用街区"),
+            Tag(name="consumers 消费者与经营者", description="mini-program login, refresh tokens, "
+                "enterprise claims, a consumer's own data (view, delete, export)"),
+            Tag(name="ratings 消费者评价", description="ratings only from real visits, merchant "
+                "replies, reports, moderation and complaints 投诉"),
         ],
     )
     app = Litestar(
@@ -143,10 +153,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *scenarios.route_handlers(),
             *code_route_handlers(settings),
             *ACCOUNTABILITY_CONTROLLERS,
+            *CONSUMER_CONTROLLERS,
+            *RATING_CONTROLLERS,
         ],
         dependencies=DEPENDENCIES,
         middleware=[DefineMiddleware(BearerAuthenticationMiddleware, exclude=PUBLIC_PATHS),
-                    SignerContextMiddleware()],
+                    signer_context_middleware, ClientAddressMiddleware()],
         plugins=[problem_details_plugin()],
         lifespan=[database_lifespan, codes_lifespan, scenario_lifespan],
         openapi_config=openapi,
@@ -164,6 +176,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.profile_contributors = []
     app.state.scan_hooks = []
     app.state.profile_contributors.append(badge_contributor(scenarios))
+    # Consumers and ratings: visit proofs on scan, the rating summary on the profile.
+    app.state.profile_contributors.append(rating_contributor(scenarios))
+    app.state.scan_hooks.append(visit_hook(app.state))
     app.state.codes = CodesRuntime(settings, app.state.clock,
                                    profile_contributors=app.state.profile_contributors,
                                    scan_hooks=app.state.scan_hooks)

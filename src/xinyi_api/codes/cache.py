@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from xinyi_api.codes.schemas import ScanProfile
 
@@ -83,9 +83,8 @@ class CachedProfile:
     profile: ScanProfile | None
     """``None`` for a replaced code."""
     json: bytes = b""
-    html: bytes | None = None
-    poster_names: tuple[str, str | None, str] | None = None
-    """(enterprise name, store name, store id) for the poster, once looked up."""
+    json_response: RawResponse | None = None
+    html_response: RawResponse | None = None
     loaded_at: float = field(default_factory=time.monotonic)
 
 
@@ -199,3 +198,36 @@ class ImageCache:
 
     def __len__(self) -> int:
         return len(self._data)
+
+
+class RawResponse:
+    """A complete, pre-encoded HTTP response: an ASGI app that sends two messages.
+
+    Scan answers are the same bytes for every anonymous caller until the profile changes, so
+    the cache keeps them ready to send and a hit skips the framework's response building. A
+    fresh header list is sent each time: middleware (CORS) may add to it in place.
+    """
+
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(
+        self,
+        body: bytes,
+        media_type: str,
+        *,
+        status: int = 200,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.body = body
+        self.status = status
+        self.headers: tuple[tuple[bytes, bytes], ...] = (
+            (b"content-type", media_type.encode("latin-1")),
+            (b"content-length", str(len(body)).encode("latin-1")),
+            *((k.lower().encode("latin-1"), v.encode("latin-1"))
+              for k, v in (headers or {}).items()),
+        )
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": self.status,
+                    "headers": list(self.headers)})
+        await send({"type": "http.response.body", "body": self.body, "more_body": False})

@@ -11,10 +11,12 @@ from litestar import Controller, Request, Response, get, post
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar.types import ASGIApp
 
 from xinyi_api.auth.guards import requires
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.codes import h5, render, schemas, service
+from xinyi_api.codes.cache import RawResponse
 from xinyi_api.codes.images import etag_matches, etag_of, image_key
 from xinyi_api.codes.token import code_key_id
 from xinyi_api.deps import DB
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
 TAG = "codes 诚信码"
 JSON = "application/json"
 HTML = "text/html"  # Litestar adds "; charset=utf-8"
+HTML_UTF8 = "text/html; charset=utf-8"
+JSON_HEADERS = {"Cache-Control": "no-cache"}
 SUBJECT_ID = PathParameter(pattern=r"^[ES][0-9]{8}$", description="enterprise or store id")
 STORE_ID = PathParameter(pattern=r"^S[0-9]{8}$", description="store id")
 ENTERPRISE_ID = PathParameter(pattern=r"^E[0-9]{8}$", description="enterprise id")
@@ -71,45 +75,48 @@ def _runtime(request: Request[Any, Any, Any]) -> CodesRuntime:
     tags=[TAG],
     raises=SCAN_ERRORS,
     responses={200: ResponseSpec(schemas.ScanProfile, description="the public profile")},
+    media_type=JSON,
 )
-async def scan(
-    token: Annotated[str, TOKEN], request: Request[Principal, Any, Any]
-) -> Response[bytes]:
+async def scan(token: Annotated[str, TOKEN], request: Request[Principal, Any, Any]) -> ASGIApp:
+    # The hot path: on a cache hit this is a digest look-up, a dict look-up, a counter
+    # increment and a response whose bytes were encoded when the profile was loaded.
     runtime = _runtime(request)
     today = runtime.clock.today()
     entry = await runtime.resolve(token, today)
     runtime.counter.add(entry.subject_id, today)
-    body = entry.json
     if runtime.hooks:
         personal = await runtime.personalise(entry, request.user, "api")
         if personal is not None:
-            body = service.encode_profile(personal)
-    return Response(body, media_type=JSON, headers={"Cache-Control": "no-cache"})
+            return RawResponse(service.encode_profile(personal), JSON, headers=JSON_HEADERS)
+    response = entry.json_response
+    if response is None:
+        response = entry.json_response = RawResponse(entry.json, JSON, headers=JSON_HEADERS)
+    return response
 
 
-async def _h5(
-    token: Annotated[str, TOKEN], request: Request[Principal, Any, Any]
-) -> Response[bytes]:
+async def _h5(token: Annotated[str, TOKEN], request: Request[Principal, Any, Any]) -> ASGIApp:
     runtime = _runtime(request)
     programme = runtime.settings.programme_name
     today = runtime.clock.today()
     try:
         entry = await runtime.resolve(token, today)
     except Gone:
-        return Response(h5.render_problem_page("replaced", programme), status_code=410,
-                        media_type=HTML, headers=H5_HEADERS)
+        return RawResponse(h5.render_problem_page("replaced", programme), HTML_UTF8,
+                           status=410, headers=H5_HEADERS)
     except NotFound:
-        return Response(h5.render_problem_page("unknown", programme), status_code=404,
-                        media_type=HTML, headers=H5_HEADERS)
+        return RawResponse(h5.render_problem_page("unknown", programme), HTML_UTF8,
+                           status=404, headers=H5_HEADERS)
     runtime.counter.add(entry.subject_id, today)
     assert entry.profile is not None
     personal = await runtime.personalise(entry, request.user, "h5") if runtime.hooks else None
     if personal is not None:
-        return Response(h5.render_profile_page(personal, programme), media_type=HTML,
-                        headers=H5_HEADERS)
-    if entry.html is None:
-        entry.html = h5.render_profile_page(entry.profile, programme)
-    return Response(entry.html, media_type=HTML, headers=H5_HEADERS)
+        return RawResponse(h5.render_profile_page(personal, programme), HTML_UTF8,
+                           headers=H5_HEADERS)
+    response = entry.html_response
+    if response is None:
+        response = entry.html_response = RawResponse(
+            h5.render_profile_page(entry.profile, programme), HTML_UTF8, headers=H5_HEADERS)
+    return response
 
 
 def _base_path(settings: Settings) -> str:

@@ -25,8 +25,6 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 from litestar import Litestar
-from litestar.enums import ScopeType
-from litestar.middleware import ASGIMiddleware
 
 from xinyi_api.codes import service
 from xinyi_api.codes.cache import CachedProfile, ImageCache, ProfileCache
@@ -202,21 +200,28 @@ class CodesRuntime:
         return msgspec.structs.replace(profile, personal=personal)
 
 
-class SignerContextMiddleware(ASGIMiddleware):
-    """Makes the app's ``CodeSigner`` reachable as ``current_signer`` during a request."""
+def signer_context_middleware(app: ASGIApp) -> ASGIApp:
+    """Middleware making the app's ``CodeSigner`` reachable as ``current_signer`` in a request.
 
-    scopes = (ScopeType.HTTP,)
+    A plain ASGI wrapper (no per-request exclusion checks): it runs on every request, the scan
+    included, so it does as little as possible.
+    """
+    runtime: list[CodesRuntime] = []
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        runtime: CodesRuntime | None = getattr(scope["litestar_app"].state, "codes", None)
-        if runtime is None or not runtime.started:
-            await next_app(scope, receive, send)
-            return
-        reset = current_signer.set(runtime.signer)
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if not runtime:
+            found: CodesRuntime | None = getattr(scope["litestar_app"].state, "codes", None)
+            if found is None or not found.started:
+                await app(scope, receive, send)
+                return
+            runtime.append(found)
+        reset = current_signer.set(runtime[0].signer)
         try:
-            await next_app(scope, receive, send)
+            await app(scope, receive, send)
         finally:
             current_signer.reset(reset)
+
+    return middleware
 
 
 @asynccontextmanager

@@ -1,0 +1,348 @@
+"""Rating submissions per second: ``.venv/bin/python bench/ratings.py``.
+
+1. Starts an embedded PostgreSQL (pgserver) under /tmp, migrates, creates ``--stores`` beef-soup
+   stores, ``--consumers`` established consumer accounts (not "new": the burst rule would hold
+   their ratings and skip the regrade) and one fresh visit proof (到店证明) per consumer, each
+   for one store.
+2. Serves, one after the other with the same uvicorn settings (1 worker, 127.0.0.1, pool 10):
+   - the **baseline**: a bare Litestar endpoint doing one asyncpg INSERT into
+     ``bench_ratings``, which has the same ``UNIQUE (consumer_id, subject_id, period_start)``
+     constraint as ``ratings``;
+   - **xinyi-api** ``POST /api/v1/stores/{id}/ratings`` with everything on: token check, rate
+     limits (counted, limits raised), visit proof, the per-(consumer, store) slot lock, abuse
+     rules, the insert, the regrade of the store (public + 信用+牛肉汤 rules) and the audit
+     chain entry, in one transaction.
+3. Loads each with ``--connections`` keep-alive connections of a small asyncio HTTP/1.1 client;
+   every request is a different consumer, so every xinyi-api request is a new rating.
+
+Prints requests per second, p50/p99 and the ratio (target ≥ 60 % of the baseline).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import msgspec
+from litestar import Litestar, Request, post
+from litestar.params import JSONBody
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "src")]
+
+from xinyi_api.app import migration_sources  # noqa: E402
+from xinyi_api.auth.tokens import issue_token  # noqa: E402
+from xinyi_api.consumers.identity import pseudonym  # noqa: E402
+from xinyi_api.db.migrate import migrate  # noqa: E402
+from xinyi_api.db.pool import connect, create_pool  # noqa: E402
+from xinyi_api.keys import KeyStore, ensure_keys  # noqa: E402
+from xinyi_api.settings import Settings  # noqa: E402
+from xinyi_api.subjects.uscc import check_character  # noqa: E402
+
+SECRET = "bench-secret-key-not-for-production"
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+# --- the baseline app: one INSERT with the same unique constraint ---------------------------
+
+
+class BareRating(msgspec.Struct, forbid_unknown_fields=True):
+    stars: int
+    text: str = ""
+
+
+BASELINE_DDL = """
+CREATE TABLE IF NOT EXISTS bench_ratings (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    consumer_id   text NOT NULL,
+    subject_id    text NOT NULL,
+    period_start  timestamptz NOT NULL,
+    stars         smallint NOT NULL CHECK (stars BETWEEN 1 AND 5),
+    text          text NOT NULL DEFAULT '',
+    UNIQUE (consumer_id, subject_id, period_start)
+)
+"""
+
+
+@post("/bare/stores/{store_id:str}/ratings", status_code=201)
+async def bare_rate(store_id: str, data: JSONBody[BareRating],
+                    request: Request[None, None, None]) -> dict[str, int]:
+    pool: asyncpg.Pool = request.app.state.pool
+    consumer = request.headers.get("x-bench-consumer", "")
+    async with pool.acquire() as conn:
+        row_id = await conn.fetchval(
+            "INSERT INTO bench_ratings (consumer_id, subject_id, period_start, stars, text)"
+            " VALUES ($1, $2, date_trunc('day', now()), $3, $4) RETURNING id",
+            consumer, store_id, data.stars, data.text)
+    return {"id": row_id}
+
+
+@asynccontextmanager
+async def _pool(app: Litestar) -> AsyncIterator[None]:
+    pool = await asyncpg.create_pool(os.environ["DATABASE_URL"], min_size=2,
+                                     max_size=int(os.environ.get("XINYI_DB_POOL_MAX", "10")))
+    app.state.pool = pool
+    try:
+        yield
+    finally:
+        await pool.close()
+
+
+def baseline_app() -> Litestar:
+    """``uvicorn --factory bench.ratings:baseline_app`` (``DATABASE_URL`` set)."""
+    return Litestar([bare_rate], lifespan=[_pool])
+
+
+# --- data -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    consumer_id: str
+    store_id: str
+    token: str
+
+
+async def load_data(url: str, stores: int, consumers: int) -> list[Submission]:
+    settings = Settings(database_url=url, secret_key=SECRET)
+    conn = await connect(url)
+    try:
+        await migrate(conn, migration_sources(settings))
+        await ensure_keys(conn, SECRET)
+        await conn.execute(BASELINE_DDL)
+        await conn.execute("INSERT INTO departments (code, name, region_code) VALUES "
+                           "('scjg', '淮南市市场监督管理局', '340400') ON CONFLICT DO NOTHING")
+        enterprises = max(1, stores // 5)
+        rows = []
+        for i in range(1, enterprises + 1):
+            body = f"91340403MA{i:07d}"
+            rows.append((f"E{i:08d}", "enterprise", body + check_character(body),
+                         f"淮南牛肉汤餐饮有限公司{i}号", "340403", "beef_soup", "scjg"))
+        await conn.copy_records_to_table(
+            "subjects", records=rows,
+            columns=["id", "type", "uscc", "name", "region_code", "industry", "created_by"])
+        await conn.execute(
+            """
+            INSERT INTO subjects (id, type, enterprise_id, name, region_code, industry,
+                                  created_by)
+            SELECT 'S' || lpad(n::text, 8, '0'), 'store',
+                   'E' || lpad((1 + (n - 1) % $2)::text, 8, '0'),
+                   '老韩家牛肉汤(' || n || '号店)', '340403', 'beef_soup', 'scjg'
+            FROM generate_series(1, $1) AS n
+            """, stores, enterprises)
+        ids = [pseudonym(SECRET, "consumer", f"bench-{i}") for i in range(consumers)]
+        store_of = [f"S{1 + i % stores:08d}" for i in range(consumers)]
+        await conn.copy_records_to_table(
+            "app_accounts", records=[(c, "consumer") for c in ids], columns=["id", "role"])
+        await conn.execute("UPDATE app_accounts SET created_at = now() - interval '1 year'")
+        now = datetime.now(UTC)
+        await conn.copy_records_to_table(
+            "visit_proofs", records=[(c, s, now, now) for c, s in zip(ids, store_of, strict=True)],
+            columns=["consumer_id", "subject_id", "first_at", "last_at"])
+        await conn.execute("VACUUM ANALYZE")
+    finally:
+        await conn.close()
+    pool = await create_pool(url, min_size=1, max_size=2)
+    try:
+        keys = KeyStore(pool, SECRET)
+        await keys.load()
+        return [Submission(c, s, issue_token(keys, issuer="xinyi-api", audience="xinyi-api",
+                                             subject=c, role="consumer", ttl_seconds=3600))
+                for c, s in zip(ids, store_of, strict=True)]
+    finally:
+        await pool.close()
+
+
+# --- servers and load -----------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextmanager
+def serve(target: str, port: int, env: dict[str, str], logs: Path) -> Iterator[int]:
+    log_file = (logs / f"{target.replace(':', '_')}.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", target, "--host", "127.0.0.1",
+         "--port", str(port), "--workers", "1", "--no-access-log", "--log-level", "warning"],
+        cwd=ROOT, env={**os.environ, **env}, stdout=log_file, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{target} exited; see {log_file.name}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{target} did not start") from None
+                time.sleep(0.1)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@dataclass
+class Result:
+    requests: int
+    seconds: float
+    latencies: list[float]
+    statuses: dict[int, int]
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+    def pct(self, p: float) -> float:
+        if not self.latencies:
+            return 0.0
+        return statistics.quantiles(self.latencies, n=100)[int(p) - 1] * 1000
+
+
+async def _read_response(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ")[1])
+    length = 0
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if name.lower() == "content-length":
+            length = int(value.strip())
+    if length:
+        await reader.readexactly(length)
+    return status
+
+
+async def load(port: int, requests: list[bytes], connections: int, seconds: float) -> Result:
+    """Send ``requests`` (each used once, in order) over keep-alive connections for ``seconds``."""
+    cursor = iter(requests)
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    deadline = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            for raw in cursor:
+                if time.perf_counter() >= deadline:
+                    break
+                started = time.perf_counter()
+                writer.write(raw)
+                status = await _read_response(reader)
+                latencies.append(time.perf_counter() - started)
+                statuses[status] = statuses.get(status, 0) + 1
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    elapsed = time.perf_counter() - started
+    return Result(len(latencies), elapsed, latencies, statuses)
+
+
+def build(path: str, sub: Submission, stars: int) -> bytes:
+    # A different text per consumer: the same text on many stores is held as repeated_text.
+    text = f"汤鲜味美,服务热情 {sub.consumer_id[2:10]}"
+    body = msgspec.json.encode({"stars": stars, "text": text})
+    return (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Authorization: Bearer {sub.token}\r\nX-Bench-Consumer: {sub.consumer_id}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--stores", type=int, default=2000)
+    parser.add_argument("--consumers", type=int, default=80_000)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--keep", action="store_true", help="keep the data directory")
+    parser.add_argument("--target", default="xinyi_api.asgi:app_from_env",
+                        help="uvicorn factory of the app under test")
+    args = parser.parse_args()
+
+    import pgserver
+
+    workdir = Path(tempfile.mkdtemp(prefix="xinyi-bench-ratings-", dir="/tmp"))
+    logs = workdir / "logs"
+    logs.mkdir()
+    log(f"xinyi-api rating benchmark — {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    server = pgserver.get_server(workdir / "pgdata", cleanup_mode="stop")
+    try:
+        url = server.get_uri()
+        log(f"loading {args.stores:,} stores, {args.consumers:,} consumers with visit proofs …")
+        subs = asyncio.run(load_data(url, args.stores, args.consumers))
+        env = {"DATABASE_URL": url, "XINYI_SECRET_KEY": SECRET, "XINYI_LOG_LEVEL": "WARNING",
+               "XINYI_DB_POOL_MAX": "10", "PYTHONPATH": f"{ROOT}:{ROOT / 'src'}",
+               # Count every hit, but high enough that one client address is not refused.
+               "XINYI_RATE_LIMITS": "rating_address=9999999/3600"}
+        half = len(subs) // 2
+        warm = [build(f"/bare/stores/{s.store_id}/ratings", s, 4) for s in subs[:200]]
+        bare_requests = [build(f"/bare/stores/{s.store_id}/ratings", s, 4)
+                         for s in subs[200:half]]
+        xinyi_warm = [build(f"/api/v1/stores/{s.store_id}/ratings", s, 4)
+                      for s in subs[half:half + 200]]
+        xinyi_requests = [build(f"/api/v1/stores/{s.store_id}/ratings", s, 4)
+                          for s in subs[half + 200:]]
+        log(f"\nPOST a rating, {args.connections} connections, {args.seconds:.0f} s each, "
+            "every request a different consumer:")
+        with serve("bench.ratings:baseline_app", free_port(), env, logs) as port:
+            asyncio.run(load(port, warm, 8, 2))
+            bare = asyncio.run(load(port, bare_requests, args.connections, args.seconds))
+        with serve(args.target, free_port(), env, logs) as port:
+            asyncio.run(load(port, xinyi_warm, 8, 2))
+            xinyi = asyncio.run(load(port, xinyi_requests, args.connections, args.seconds))
+        for label, r in (("baseline: 1 asyncpg INSERT (unique)", bare),
+                         ("xinyi-api rating (all rules on)", xinyi)):
+            log(f"  {label:<38} {r.rps:>8,.0f} req/s   p50 {r.pct(50):6.2f} ms   "
+                f"p99 {r.pct(99):6.2f} ms   statuses {dict(sorted(r.statuses.items()))}")
+        exhausted = [label for label, r, pool in (("baseline", bare, bare_requests),
+                                                  ("xinyi-api", xinyi, xinyi_requests))
+                     if r.requests >= len(pool)]
+        if exhausted:
+            log(f"  warning: ran out of consumers for {exhausted}; pass a larger --consumers")
+        log(f"\n  xinyi-api / baseline = {xinyi.rps / bare.rps:.0%} (target ≥ 60 %)")
+        stored = asyncio.run(_count(url))
+        log(f"  ratings stored {stored[0]:,} (published {stored[1]:,}); baseline rows "
+            f"{stored[2]:,}")
+    finally:
+        server.cleanup()
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+async def _count(url: str) -> tuple[int, int, int]:
+    conn = await asyncpg.connect(url)
+    try:
+        row = await conn.fetchrow(
+            "SELECT (SELECT count(*) FROM ratings), (SELECT count(*) FROM ratings WHERE "
+            "status = 'published'), (SELECT count(*) FROM bench_ratings)")
+        return row[0], row[1], row[2]
+    finally:
+        await conn.close()
+
+
+if __name__ == "__main__":
+    main()
