@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,38 +89,38 @@ def pg_server() -> Iterator[PgServer]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+@asynccontextmanager
+async def _temporary_database(server: PgServer, prefix: str,
+                              template: str | None = None) -> AsyncIterator[str]:
+    name = f"{prefix}_{os.getpid()}_{next(_counter)}"
+    clause = f" TEMPLATE {template}" if template else ""
+    admin = await asyncpg.connect(server.admin_url)
+    try:
+        await admin.execute(f"CREATE DATABASE {name}{clause}")
+    finally:
+        await admin.close()
+    try:
+        yield server.url(name)
+    finally:
+        admin = await asyncpg.connect(server.admin_url)
+        try:
+            await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        finally:
+            await admin.close()
+
+
 @pytest.fixture
 async def database_url(pg_server: PgServer) -> AsyncIterator[str]:
     """A fresh database cloned from the migrated template."""
-    name = f"t_{os.getpid()}_{next(_counter)}"
-    admin = await asyncpg.connect(pg_server.admin_url)
-    try:
-        await admin.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
-    finally:
-        await admin.close()
-    yield pg_server.url(name)
-    admin = await asyncpg.connect(pg_server.admin_url)
-    try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    finally:
-        await admin.close()
+    async with _temporary_database(pg_server, "t", TEMPLATE) as url:
+        yield url
 
 
 @pytest.fixture
 async def empty_database_url(pg_server: PgServer) -> AsyncIterator[str]:
     """A database with nothing in it, not even migrations."""
-    name = f"e_{os.getpid()}_{next(_counter)}"
-    admin = await asyncpg.connect(pg_server.admin_url)
-    try:
-        await admin.execute(f"CREATE DATABASE {name}")
-    finally:
-        await admin.close()
-    yield pg_server.url(name)
-    admin = await asyncpg.connect(pg_server.admin_url)
-    try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    finally:
-        await admin.close()
+    async with _temporary_database(pg_server, "e") as url:
+        yield url
 
 
 @pytest.fixture
