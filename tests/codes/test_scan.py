@@ -221,7 +221,7 @@ async def test_without_a_listener_scans_bypass_the_cache(
 
 
 async def test_reissue_replaces_the_old_code_with_410_and_the_new_one_works(
-    client: Client, second_client: Client, dept_headers: dict[str, str]
+    client: Client, second_client: Client, dept_headers: dict[str, str], conn: asyncpg.Connection
 ) -> None:
     _, store = await business(client, dept_headers)
     old = token_of(store["code_url"])
@@ -233,6 +233,10 @@ async def test_reissue_replaces_the_old_code_with_410_and_the_new_one_works(
     new = info["token"]
     assert new != old and info["code_url"].endswith("/C/" + new)
     assert info["replaced_serials"] and info["serial"] not in info["replaced_serials"]
+    audited = await conn.fetchrow("SELECT action, endpoint, department FROM audit_log"
+                                  " WHERE action = 'code.reissue' AND subject_id = $1", store["id"])
+    assert audited["department"] == "scjg"
+    assert audited["endpoint"] == "POST /api/v1/codes/{subject_id}/reissue"
 
     assert_problem(await client.get(f"/api/v1/scan/{old}"), 410, "code-replaced")
 

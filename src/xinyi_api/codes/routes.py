@@ -13,6 +13,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.types import ASGIApp
 
+from xinyi_api.accountability import audit
 from xinyi_api.auth.guards import requires
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.codes import h5, render, schemas, service
@@ -144,6 +145,13 @@ def h5_route_handlers(settings: Settings) -> list[HTTPRouteHandler]:
         "with 410. The same page is served at `/C/{token}`: the QR holds the URL in upper case.",
         tags=[TAG],
         name="code-h5",
+        responses={
+            200: ResponseSpec(str, media_type=HTML_UTF8, description="the profile page"),
+            404: ResponseSpec(str, media_type=HTML_UTF8,
+                              description="无法识别的诚信码: forged, damaged or unknown code"),
+            410: ResponseSpec(str, media_type=HTML_UTF8,
+                              description="此诚信码已被替换: the code was reissued"),
+        },
         **common,
     )(_h5)
     page_upper = get(upper, include_in_schema=False, name="code-h5-upper", **common)(_h5)
@@ -257,7 +265,8 @@ class CodeImageController(Controller):
     ) -> schemas.CodeInfo:
         runtime = _runtime(request)
         async with db.write.acquire() as conn:
-            row = await service.reissue(conn, request.user, subject_id, data.reason)
+            row = await service.reissue(conn, request.user, subject_id, data.reason,
+                                        endpoint=audit.endpoint_of(request))
             # The notification evicts every worker's cache; evicting here too makes this
             # worker's next scan see the change without waiting for it.
             runtime.profiles.invalidate([subject_id])

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import msgspec
 
+from xinyi_api.accountability import audit
 from xinyi_api.auth.guards import ensure_region
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.codes import schemas
@@ -156,7 +157,8 @@ async def ensure_may_manage(
 
 
 async def reissue(
-    conn: asyncpg.Connection, principal: Principal, subject_id: str, reason: str
+    conn: asyncpg.Connection, principal: Principal, subject_id: str, reason: str,
+    *, endpoint: str = "service:reissue",
 ) -> asyncpg.Record:
     """Replace the subject's active code by a new one (new serial, newest code key).
 
@@ -176,6 +178,9 @@ async def reissue(
         new = await conn.fetchrow(q.insert_code, subject_id)
         if old:
             await conn.execute(q.link_replacement, old, new["serial"])
+        await audit.append(conn, principal, action="code.reissue", endpoint=endpoint,
+                           subject_id=subject_id,
+                           detail={"reason": reason, "replaced": old, "serial": new["serial"]})
     row: asyncpg.Record = new
     return row
 
