@@ -19,16 +19,12 @@ from xinyi_api.accountability import schemas as s
 from xinyi_api.accountability.service import q
 from xinyi_api.auth.guards import ensure_region, region_prefix
 from xinyi_api.auth.tokens import Principal
+from xinyi_api.db.queries import like_pattern
 from xinyi_api.errors import Forbidden, NotFound, Unprocessable
 from xinyi_api.grading.engine import GRADE_LABELS
 from xinyi_api.records import kinds
 
 GRADE_KEYS = ("A", "B", "C", "D", "unrated")
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 async def disclosures(
@@ -37,7 +33,7 @@ async def disclosures(
 ) -> s.DisclosurePage:
     """失信曝光台, newest decision first."""
     rows = await conn.fetch(
-        q.disclosures, today, _like(q_text) if q_text else None,
+        q.disclosures, today, like_pattern(q_text) if q_text else None,
         region_prefix(region) + "%" if region else None, (page - 1) * page_size, page_size,
         q_text,
     )
@@ -57,7 +53,7 @@ async def disclosures(
     total = rows[0]["total"] if rows else 0
     if not rows and page > 1:
         # The window count is only known when the page has rows; ask again for the total.
-        first = await conn.fetch(q.disclosures, today, _like(q_text) if q_text else None,
+        first = await conn.fetch(q.disclosures, today, like_pattern(q_text) if q_text else None,
                                  region_prefix(region) + "%" if region else None, 0, 1, q_text)
         total = first[0]["total"] if first else 0
     return s.DisclosurePage(items=items, total=total, page=page, page_size=page_size)

@@ -35,8 +35,8 @@ from xinyi_api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from xinyi_api.grading.service import Grader
 from xinyi_api.records import kinds
 from xinyi_api.records.schemas import CreditRecord
+from xinyi_api.records.service import check_record, to_record
 from xinyi_api.records.service import q as record_queries
-from xinyi_api.records.service import to_record
 
 q = Queries.beside(__file__)
 
@@ -180,11 +180,7 @@ def _corrected(record: Row, correction: s.RecordCorrection | None) -> dict[str, 
                             slug="missing-correction")
     merged = {k: changes.get(k, record[k]) for k in
               ("title", "content", "legal_basis", "severity", "result")}
-    problem = kinds.validate_shape(record["kind"], merged["severity"], merged["result"])
-    if problem:
-        raise Unprocessable(problem, slug="invalid-record")
-    if kinds.is_adverse(record["kind"], merged["result"]) and not merged["legal_basis"].strip():
-        raise Unprocessable("an adverse record needs its legal_basis", slug="missing-legal-basis")
+    check_record(record["kind"], merged["severity"], merged["result"], merged["legal_basis"])
     return merged
 
 

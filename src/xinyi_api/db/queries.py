@@ -50,3 +50,9 @@ class Queries:
 
     def names(self) -> list[str]:
         return sorted(self._queries)
+
+
+def like_pattern(text: str) -> str:
+    """A ``LIKE``/``ILIKE`` pattern matching ``text`` anywhere, its wildcards taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

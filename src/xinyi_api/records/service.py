@@ -36,7 +36,9 @@ def to_record(row: asyncpg.Record | dict[str, Any]) -> schemas.CreditRecord:
     )
 
 
-def _check(kind: str, severity: str | None, result: str | None, legal_basis: str) -> None:
+def check_record(kind: str, severity: str | None, result: str | None, legal_basis: str) -> None:
+    """Refuse (422) a kind / severity / result combination that does not fit, or an adverse
+    record without its legal basis. Every path that writes a record's shape calls this."""
     problem = kinds.validate_shape(kind, severity, result)
     if problem:
         raise Unprocessable(problem, slug="invalid-record")
@@ -56,7 +58,7 @@ async def add_record(
     *,
     endpoint: str = "service:records.add_record",
 ) -> asyncpg.Record:
-    _check(data.kind, data.severity, data.result, data.legal_basis)
+    check_record(data.kind, data.severity, data.result, data.legal_basis)
     if data.occurred_on > today:
         raise Unprocessable("occurred_on lies in the future", slug="invalid-record")
     published_on = data.published_on or today
@@ -120,7 +122,7 @@ async def update_record(
             reason = changes.pop("reason")
         merged = {k: changes.get(k, row[k]) for k in
                   ("title", "content", "legal_basis", "severity", "result")}
-        _check(row["kind"], merged["severity"], merged["result"], merged["legal_basis"])
+        check_record(row["kind"], merged["severity"], merged["result"], merged["legal_basis"])
         until = kinds.public_until(row["occurred_on"], row["kind"], merged["severity"],
                                    merged["result"])
         updated = await conn.fetchrow(

@@ -16,7 +16,7 @@ from xinyi_api.accountability import audit
 from xinyi_api.auth.guards import ensure_region, region_prefix
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.codes.signer import code_url_for
-from xinyi_api.db.queries import Queries
+from xinyi_api.db.queries import Queries, like_pattern
 from xinyi_api.errors import Conflict, NotFound, Unprocessable
 from xinyi_api.grading.engine import GRADE_LABELS
 from xinyi_api.grading.service import Grader
@@ -190,11 +190,6 @@ async def get_store(conn: asyncpg.Connection, store_id: str) -> schemas.Store:
     )
 
 
-def _like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _region_pattern(region: str) -> str:
     return region_prefix(region) + "%"
 
@@ -213,7 +208,7 @@ async def search_stores(
 ) -> schemas.StorePage:
     rows = await conn.fetch(
         q.search_stores,
-        _like_pattern(q_text) if q_text else None,
+        like_pattern(q_text) if q_text else None,
         _region_pattern(region) if region else None,
         industry,
         kind,
