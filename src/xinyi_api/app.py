@@ -20,7 +20,7 @@ from xinyi_api.accountability.routes import CONTROLLERS as ACCOUNTABILITY_CONTRO
 from xinyi_api.auth.guards import document_access
 from xinyi_api.auth.middleware import BearerAuthenticationMiddleware
 from xinyi_api.codes.routes import route_handlers as code_route_handlers
-from xinyi_api.codes.runtime import CodesRuntime, codes_lifespan, signer_context_middleware
+from xinyi_api.codes.runtime import CodesRuntime, codes_lifespan
 from xinyi_api.consumers.context import ClientAddressMiddleware
 from xinyi_api.consumers.routes import CONTROLLERS as CONSUMER_CONTROLLERS
 from xinyi_api.consumers.service import visit_hook
@@ -158,7 +158,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         dependencies=DEPENDENCIES,
         middleware=[DefineMiddleware(BearerAuthenticationMiddleware, exclude=PUBLIC_PATHS),
-                    signer_context_middleware, ClientAddressMiddleware()],
+                    ClientAddressMiddleware()],
         plugins=[problem_details_plugin()],
         lifespan=[database_lifespan, codes_lifespan, scenario_lifespan],
         openapi_config=openapi,

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
+from xinyi_api.codes.signer import CodeSigner
 from xinyi_api.db.pool import Database
 from xinyi_api.grading.service import Grader
 from xinyi_api.settings import Settings
@@ -38,6 +39,10 @@ def _settings(state: State) -> Settings:
     return state.settings  # type: ignore[no-any-return]
 
 
+def _signer(state: State) -> CodeSigner:
+    return state.codes.signer  # type: ignore[no-any-return]
+
+
 def _clock(state: State) -> Clock:
     return state.clock  # type: ignore[no-any-return]
 
@@ -47,6 +52,7 @@ DEPENDENCIES = {
     "grader": Provide(_grader, sync_to_thread=False),
     "settings": Provide(_settings, sync_to_thread=False),
     "clock": Provide(_clock, sync_to_thread=False),
+    "signer": Provide(_signer, sync_to_thread=False),
 }
 
 # Handler parameter types: ``db: DB`` asks for the ``db`` dependency by name (Litestar 3 style).
@@ -54,3 +60,5 @@ DB = NamedDependency[Database]
 GraderDep = NamedDependency[Grader]
 SettingsDep = NamedDependency[Settings]
 ClockDep = NamedDependency[Clock]
+SignerDep = NamedDependency[CodeSigner]
+"""The 诚信码 signer, for ``code_url`` fields."""

@@ -32,13 +32,12 @@ from xinyi_api.codes.hooks import ProfileContributor, ScanEvent, ScanHook
 from xinyi_api.codes.images import ImageRenderer
 from xinyi_api.codes.listener import ChangeListener
 from xinyi_api.codes.schemas import ScanProfile
-from xinyi_api.codes.signer import CodeSigner, current_signer
+from xinyi_api.codes.signer import CodeSigner
 from xinyi_api.codes.stats import ScanCounter
 from xinyi_api.codes.token import InvalidCodeToken
 from xinyi_api.errors import Gone, NotFound
 
 if TYPE_CHECKING:
-    from litestar.types import ASGIApp, Receive, Scope, Send
 
     from xinyi_api.auth.tokens import Principal
     from xinyi_api.db.pool import Database
@@ -198,30 +197,6 @@ class CodesRuntime:
         if not personal:
             return None
         return msgspec.structs.replace(profile, personal=personal)
-
-
-def signer_context_middleware(app: ASGIApp) -> ASGIApp:
-    """Middleware making the app's ``CodeSigner`` reachable as ``current_signer`` in a request.
-
-    A plain ASGI wrapper (no per-request exclusion checks): it runs on every request, the scan
-    included, so it does as little as possible.
-    """
-    runtime: list[CodesRuntime] = []
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if not runtime:
-            found: CodesRuntime | None = getattr(scope["litestar_app"].state, "codes", None)
-            if found is None or not found.started:
-                await app(scope, receive, send)
-                return
-            runtime.append(found)
-        reset = current_signer.set(runtime[0].signer)
-        try:
-            await app(scope, receive, send)
-        finally:
-            current_signer.reset(reset)
-
-    return middleware
 
 
 @asynccontextmanager

@@ -8,17 +8,12 @@
   The cache is keyed by a BLAKE2b digest of the token, so the dictionary's string comparison runs
   on digests an attacker cannot steer (no timing oracle on token prefixes), and an entry is only
   honoured while its key is still live, so retiring a key takes effect on the next key reload.
-
-``current_signer`` is a context variable the app sets for every request, so that code that only
-holds a database connection (``subjects.service`` building ``code_url`` fields) can reach the
-signer of the app serving the request — also when two apps share one process (tests).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Mapping
-from contextvars import ContextVar
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -35,7 +30,7 @@ from xinyi_api.codes.token import (
 )
 from xinyi_api.keys import KeyStore
 
-__all__ = ["CodeSigner", "code_url_for", "current_signer"]
+__all__ = ["CodeSigner", "code_url_for"]
 
 
 class _LiveCodeKeys(Mapping[int, Ed25519PublicKey]):
@@ -125,18 +120,14 @@ class CodeSigner:
         return decoded
 
 
-current_signer: ContextVar[CodeSigner | None] = ContextVar("xinyi_code_signer", default=None)
-
-
-async def code_url_for(row: Mapping[str, Any]) -> str | None:
+async def code_url_for(signer: CodeSigner, row: Mapping[str, Any]) -> str | None:
     """``code_url`` of a subject row with ``code_serial`` and ``code_key`` columns.
 
     Used by ``subjects.service`` for the ``code_url`` field of profiles and search items.
-    ``None`` outside a request of an app with codes, or when the subject has no active code.
+    ``None`` when the subject has no active code.
     """
-    signer = current_signer.get()
     serial, key_number = row["code_serial"], row["code_key"]
-    if signer is None or serial is None or key_number is None:
+    if serial is None or key_number is None:
         return None
     await signer.ensure_key(key_number)
     return signer.url(serial, key_number)

@@ -10,7 +10,7 @@ from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from xinyi_api.accountability import audit
 from xinyi_api.auth.guards import requires
 from xinyi_api.auth.tokens import Principal
-from xinyi_api.deps import DB, ClockDep, GraderDep
+from xinyi_api.deps import DB, ClockDep, GraderDep, SignerDep
 from xinyi_api.errors import Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
 from xinyi_api.subjects import schemas, service
 
@@ -33,20 +33,20 @@ class EnterpriseController(Controller):
     )
     async def create(
         self, request: Request[Principal, Any, Any], data: JSONBody[schemas.EnterpriseCreate],
-        db: DB, grader: GraderDep, clock: ClockDep,
+        db: DB, grader: GraderDep, clock: ClockDep, signer: SignerDep,
     ) -> schemas.Enterprise:
         async with db.write.acquire() as conn:
             subject_id = await service.create_enterprise(conn, grader, request.user, data,
                                                          clock.today(),
                                                          endpoint=audit.endpoint_of(request))
-            return await service.get_enterprise(conn, subject_id)
+            return await service.get_enterprise(conn, signer, subject_id)
 
     @get("/{enterprise_id:str}", summary="An enterprise's public profile", raises=[NotFound])
     async def read(
-        self, enterprise_id: Annotated[str, ENTERPRISE_ID], db: DB
+        self, enterprise_id: Annotated[str, ENTERPRISE_ID], db: DB, signer: SignerDep
     ) -> schemas.Enterprise:
         async with db.read.acquire() as conn:
-            return await service.get_enterprise(conn, enterprise_id)
+            return await service.get_enterprise(conn, signer, enterprise_id)
 
     @patch(
         "/{enterprise_id:str}",
@@ -58,13 +58,13 @@ class EnterpriseController(Controller):
     async def update(
         self, request: Request[Principal, Any, Any],
         enterprise_id: Annotated[str, ENTERPRISE_ID], data: JSONBody[schemas.SubjectUpdate],
-        db: DB, grader: GraderDep, clock: ClockDep,
+        db: DB, grader: GraderDep, clock: ClockDep, signer: SignerDep,
     ) -> schemas.Enterprise:
         async with db.write.acquire() as conn:
             await service.update_subject(conn, grader, request.user, enterprise_id, data,
                                          store=False, now=clock.now(), today=clock.today(),
                                          endpoint=audit.endpoint_of(request))
-            return await service.get_enterprise(conn, enterprise_id)
+            return await service.get_enterprise(conn, signer, enterprise_id)
 
     @post(
         "/{enterprise_id:str}/stores",
@@ -76,13 +76,13 @@ class EnterpriseController(Controller):
     async def create_store(
         self, request: Request[Principal, Any, Any],
         enterprise_id: Annotated[str, ENTERPRISE_ID], data: JSONBody[schemas.StoreCreate],
-        db: DB, grader: GraderDep, clock: ClockDep,
+        db: DB, grader: GraderDep, clock: ClockDep, signer: SignerDep,
     ) -> schemas.Store:
         async with db.write.acquire() as conn:
             store_id = await service.create_store(conn, grader, request.user, enterprise_id,
                                                   data, clock.today(),
                                                   endpoint=audit.endpoint_of(request))
-            return await service.get_store(conn, store_id)
+            return await service.get_store(conn, signer, store_id)
 
 
 class StoreController(Controller):
@@ -98,6 +98,7 @@ class StoreController(Controller):
     async def search(
         self,
         db: DB,
+        signer: SignerDep,
         q: Annotated[str | None, QueryParameter(max_length=50, description="part of the store or "
                                            "enterprise name")] = None,
         region: Annotated[str | None, QueryParameter(pattern=r"^[0-9]{6}$",
@@ -113,15 +114,17 @@ class StoreController(Controller):
     ) -> schemas.StorePage:
         async with db.read.acquire() as conn:
             return await service.search_stores(
-                conn, q_text=q.strip() if q else None, region=region, industry=industry,
+                conn, signer, q_text=q.strip() if q else None, region=region, industry=industry,
                 kind=kind, grade=grade, cursor=cursor, limit=limit,
                 include_closed=include_closed,
             )
 
     @get("/{store_id:str}", summary="A store's public profile", raises=[NotFound])
-    async def read(self, store_id: Annotated[str, STORE_ID], db: DB) -> schemas.Store:
+    async def read(
+        self, store_id: Annotated[str, STORE_ID], db: DB, signer: SignerDep
+    ) -> schemas.Store:
         async with db.read.acquire() as conn:
-            return await service.get_store(conn, store_id)
+            return await service.get_store(conn, signer, store_id)
 
     @patch(
         "/{store_id:str}",
@@ -132,9 +135,10 @@ class StoreController(Controller):
     async def update(
         self, request: Request[Principal, Any, Any], store_id: Annotated[str, STORE_ID],
         data: JSONBody[schemas.SubjectUpdate], db: DB, grader: GraderDep, clock: ClockDep,
+        signer: SignerDep,
     ) -> schemas.Store:
         async with db.write.acquire() as conn:
             await service.update_subject(conn, grader, request.user, store_id, data, store=True,
                                          now=clock.now(), today=clock.today(),
                                          endpoint=audit.endpoint_of(request))
-            return await service.get_store(conn, store_id)
+            return await service.get_store(conn, signer, store_id)

@@ -15,7 +15,7 @@ import msgspec
 from xinyi_api.accountability import audit
 from xinyi_api.auth.guards import ensure_region, region_prefix
 from xinyi_api.auth.tokens import Principal
-from xinyi_api.codes.signer import code_url_for
+from xinyi_api.codes.signer import CodeSigner, code_url_for
 from xinyi_api.db.queries import Queries, like_pattern
 from xinyi_api.errors import Conflict, NotFound, Unprocessable
 from xinyi_api.grading.engine import GRADE_LABELS
@@ -160,7 +160,9 @@ async def update_subject(
                            detail={"fields": sorted(changes)})
 
 
-async def get_enterprise(conn: asyncpg.Connection, enterprise_id: str) -> schemas.Enterprise:
+async def get_enterprise(
+    conn: asyncpg.Connection, signer: CodeSigner, enterprise_id: str
+) -> schemas.Enterprise:
     row = await conn.fetchrow(q.get_enterprise, enterprise_id)
     if row is None:
         raise NotFound(f"no enterprise {enterprise_id}")
@@ -171,11 +173,13 @@ async def get_enterprise(conn: asyncpg.Connection, enterprise_id: str) -> schema
         closed=row["closed_at"] is not None, closed_at=row["closed_at"],
         closed_reason=row["closed_reason"], created_at=row["created_at"],
         updated_at=row["updated_at"], store_count=row["store_count"], grade=grade_summary(row),
-        code_url=await code_url_for(row),
+        code_url=await code_url_for(signer, row),
     )
 
 
-async def get_store(conn: asyncpg.Connection, store_id: str) -> schemas.Store:
+async def get_store(
+    conn: asyncpg.Connection, signer: CodeSigner, store_id: str
+) -> schemas.Store:
     row = await conn.fetchrow(q.get_store, store_id)
     if row is None:
         raise NotFound(f"no store {store_id}")
@@ -186,7 +190,7 @@ async def get_store(conn: asyncpg.Connection, store_id: str) -> schemas.Store:
         closed=row["closed_at"] is not None, closed_at=row["closed_at"],
         closed_reason=row["closed_reason"], created_at=row["created_at"],
         updated_at=row["updated_at"], grade=grade_summary(row),
-        code_url=await code_url_for(row),
+        code_url=await code_url_for(signer, row),
     )
 
 
@@ -196,6 +200,7 @@ def _region_pattern(region: str) -> str:
 
 async def search_stores(
     conn: asyncpg.Connection,
+    signer: CodeSigner,
     *,
     q_text: str | None,
     region: str | None,
@@ -223,7 +228,7 @@ async def search_stores(
             enterprise_name=r["enterprise_name"], region_code=r["region_code"],
             industry=r["industry"], address=r["address"], closed=r["closed"],
             grade=r["grade"], grade_label=GRADE_LABELS[r["grade"]], score=r["score"],
-            code_url=await code_url_for(r),
+            code_url=await code_url_for(signer, r),
         )
         for r in rows[:limit]
     ]
