@@ -32,9 +32,13 @@ from xinyi_api.errors import problem_details_plugin
 from xinyi_api.grading.public_rule import PUBLIC_RULE
 from xinyi_api.grading.service import Grader
 from xinyi_api.keys import KeyStore, ensure_keys
+from xinyi_api.persons.routes import CONTROLLERS as PERSON_CONTROLLERS
+from xinyi_api.persons.service import PersonalCredit
 from xinyi_api.ratings.routes import CONTROLLERS as RATING_CONTROLLERS
 from xinyi_api.ratings.service import load_ratings, rating_contributor
 from xinyi_api.records.routes import GradeController, RecordController
+from xinyi_api.scenarioplugins.partners import CONTROLLERS as PARTNER_CONTROLLERS
+from xinyi_api.scenarioplugins.partners import offers_contributor
 from xinyi_api.scenarioplugins.routes import CONTROLLERS as SCENARIO_CONTROLLERS
 from xinyi_api.scenarioplugins.service import badge_contributor
 from xinyi_api.scenarios_loader import ScenarioRegistry, load_scenarios, scenario_lifespan
@@ -138,6 +142,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "enterprise claims, a consumer's own data (view, delete, export)"),
             Tag(name="ratings 消费者评价", description="ratings only from real visits, merchant "
                 "replies, reports, moderation and complaints 投诉"),
+            Tag(name="personal credit 个人信用", description="a person's own grade, the measures "
+                "it earns and the 动态个人信用码 dynamic personal credit code"),
         ],
     )
     app = Litestar(
@@ -150,11 +156,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             RecordController,
             GradeController,
             *SCENARIO_CONTROLLERS,
+            *PARTNER_CONTROLLERS,
             *scenarios.route_handlers(),
             *code_route_handlers(settings),
             *ACCOUNTABILITY_CONTROLLERS,
             *CONSUMER_CONTROLLERS,
             *RATING_CONTROLLERS,
+            *PERSON_CONTROLLERS,
         ],
         dependencies=DEPENDENCIES,
         middleware=[DefineMiddleware(BearerAuthenticationMiddleware, exclude=PUBLIC_PATHS),
@@ -176,6 +184,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.profile_contributors = []
     app.state.scan_hooks = []
     app.state.profile_contributors.append(badge_contributor(scenarios))
+    app.state.profile_contributors.append(offers_contributor(scenarios))
     # Consumers and ratings: visit proofs on scan, the rating summary on the profile.
     app.state.profile_contributors.append(rating_contributor(scenarios))
     app.state.scan_hooks.append(visit_hook(app.state))
@@ -183,5 +192,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                    profile_contributors=app.state.profile_contributors,
                                    scan_hooks=app.state.scan_hooks)
     app.state.scenarios = scenarios
+    app.state.persons = PersonalCredit(scenarios.scenarios, settings)
     app.state.migration_sources = [core_source(), *scenarios.migration_sources()]
     return app

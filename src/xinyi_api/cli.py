@@ -1,4 +1,4 @@
-"""The ``xinyi-api`` command: serve, migrate, token, regrade, department, keys.
+"""The ``xinyi-api`` command: serve, migrate, token, regrade, department, keys, audit, persons.
 
 Every command reads the same settings as the server. Without ``DATABASE_URL`` the embedded
 PostgreSQL in ``XINYI_DATA_DIR`` is started (or joined, if ``serve`` is already running it).
@@ -309,6 +309,34 @@ def keys_retire(kid: str) -> None:
     if not done:
         raise click.ClickException(f"no live key {kid}")
     click.echo(f"retired {kid}")
+
+
+@main.group()
+def persons() -> None:
+    """个人信用: personal credit jobs."""
+
+
+@persons.command("sync")
+def persons_sync() -> None:
+    """Let every scenario update person records (e.g. mark unpaid 先医后付 bills overdue).
+
+    Run it daily (cron); a person's records are also synced whenever their credit is read.
+    """
+    from xinyi_api.deps import Clock
+    from xinyi_api.persons.service import PersonalCredit
+    from xinyi_api.scenarios_loader import load_scenarios
+
+    settings = _settings()
+    today = Clock(settings.tz).today()
+    service = PersonalCredit(load_scenarios(settings.scenarios).scenarios, settings)
+
+    async def job(conn: asyncpg.Connection) -> int:
+        async with conn.transaction():
+            return await service.sync(conn, None, today)
+
+    with _database(settings) as s:
+        written = _run(s, job)
+    click.echo(f"{written} person record(s) written")
 
 
 main.add_command(audit_commands)

@@ -1,4 +1,5 @@
-"""Dependencies every handler can ask for by name: ``db``, ``grader``, ``settings``, ``clock``."""
+"""Dependencies every handler can ask for by name: ``db``, ``grader``, ``settings``, ``clock``,
+``signer``, ``persons``."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from litestar.di import NamedDependency, Provide
 from xinyi_api.codes.signer import CodeSigner
 from xinyi_api.db.pool import Database
 from xinyi_api.grading.service import Grader
+from xinyi_api.persons.service import PersonalCredit
 from xinyi_api.settings import Settings
 
 
@@ -43,6 +45,10 @@ def _signer(state: State) -> CodeSigner:
     return state.codes.signer  # type: ignore[no-any-return]
 
 
+def _persons(state: State) -> PersonalCredit:
+    return state.persons  # type: ignore[no-any-return]
+
+
 def _clock(state: State) -> Clock:
     return state.clock  # type: ignore[no-any-return]
 
@@ -53,6 +59,7 @@ DEPENDENCIES = {
     "settings": Provide(_settings, sync_to_thread=False),
     "clock": Provide(_clock, sync_to_thread=False),
     "signer": Provide(_signer, sync_to_thread=False),
+    "persons": Provide(_persons, sync_to_thread=False),
 }
 
 # Handler parameter types: ``db: DB`` asks for the ``db`` dependency by name (Litestar 3 style).
@@ -62,3 +69,5 @@ SettingsDep = NamedDependency[Settings]
 ClockDep = NamedDependency[Clock]
 SignerDep = NamedDependency[CodeSigner]
 """The 诚信码 signer, for ``code_url`` fields."""
+PersonsDep = NamedDependency[PersonalCredit]
+"""个人信用: personal grades and the dynamic personal code (``xinyi_api.persons``)."""

@@ -22,12 +22,13 @@ with ``scheme`` = the scenario key.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
+import asyncpg
 import msgspec
 
 from xinyi_api.db.queries import Queries
@@ -56,6 +57,7 @@ __all__ = [
     "InspectionFrequency",
     "Measure",
     "MeasureKind",
+    "PersonSync",
     "Priority",
     "Queries",
     "RatingDimension",
@@ -217,6 +219,11 @@ class RatingDimension(msgspec.Struct, frozen=True):
 
 IndicatorFunction = Callable[[CreditFile, date], IndicatorResult]
 
+PersonSync = Callable[[asyncpg.Connection, Sequence[str] | None, date], Awaitable[int]]
+"""``async def sync(conn, person_ids, today) -> int``: bring the scenario's person records up to
+date before a person is graded (e.g. mark unpaid bills overdue); ``person_ids=None`` means
+everyone (``xinyi-api persons sync``). Returns how many records it wrote."""
+
 
 def indicator(key: str, name_zh: str, name_en: str) -> Callable[[IndicatorFunction], Indicator]:
     """Decorator: a documented function of the credit file → an ``Indicator``.
@@ -262,6 +269,8 @@ class Scenario:
     the key), applied as migration source ``key``."""
     route_handlers: tuple[Any, ...] = ()
     """Litestar controllers or handlers for the scenario's own endpoints."""
+    person_sync: PersonSync | None = None
+    """Called before a person is graded, to write the scenario's overdue facts (先医后付)."""
 
     def covers(self, file: CreditFile) -> bool:
         """Whether the subject falls under the scenario (subject type and industry)."""

@@ -65,6 +65,8 @@ class Settings:
     """``XINYI_REFRESH_TOKEN_TTL``: lifetime (s) of consumer/merchant refresh tokens."""
     rate_limits: tuple[tuple[str, int, int], ...] = ()
     """``XINYI_RATE_LIMITS``: overrides of the default limits, ``(name, count, seconds)``."""
+    personal_code_ttl: int = 60
+    """``XINYI_PERSONAL_CODE_TTL``: lifetime (s, 10–60) of a 动态个人信用码."""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -112,6 +114,7 @@ class Settings:
             refresh_token_ttl=_get(env, "XINYI_REFRESH_TOKEN_TTL",
                                    _int_range(300, 365 * 86400), 30 * 86400),
             rate_limits=_get(env, "XINYI_RATE_LIMITS", _rate_limits, ()),
+            personal_code_ttl=_get(env, "XINYI_PERSONAL_CODE_TTL", _int_range(10, 60), 60),
         )
         if (settings.wechat_appid is None) != (settings.wechat_secret is None):
             raise SettingsError("XINYI_WECHAT_SECRET" if settings.wechat_secret is None
@@ -244,7 +247,8 @@ def _wechat_secret(raw: str) -> str:
 
 
 RATE_LIMIT_NAMES = frozenset({"login", "login_address", "scan", "scan_address", "rating",
-                              "rating_address", "complaint", "complaint_address", "claim"})
+                              "rating_address", "complaint", "complaint_address", "claim",
+                              "personal_code"})
 """Limits ``XINYI_RATE_LIMITS`` may override (see ``xinyi_api.consumers.ratelimit``)."""
 
 

@@ -115,6 +115,40 @@ MATRIX: dict[tuple[str, str], Case] = {
         "/api/v1/scenarios/medical_insurance/media-exposures", {"department_other": 201},
         body={"subject_id": "{H}", "outlet": "淮南日报", "title": "违规收费", "reported_on":
               days_ago(10), "severity": "general", "verified": True}),
+    # ---- scenario partners and 信用+先医后付 (merchants act for their own businesses only)
+    ("GET", "/api/v1/scenarios/{key:str}/participants"): anyone(
+        "/api/v1/scenarios/tourism/participants"),
+    ("PUT", "/api/v1/scenarios/{key:str}/participants/{subject_id:str}"): only(
+        "/api/v1/scenarios/beef_soup/participants/{S}", {"department": 422},
+        body={"measures": ["no_such_offer"]}),
+    ("DELETE", "/api/v1/scenarios/{key:str}/participants/{subject_id:str}"): only(
+        "/api/v1/scenarios/beef_soup/participants/{S}", {"department": 404}),
+    ("POST", "/api/v1/scenarios/{key:str}/redemptions"): only(
+        "/api/v1/scenarios/tourism/redemptions", {"merchant": 422, "merchant_other": 422},
+        body={"code": "A" * 55, "subject_id": "{S}", "measure": "deposit_free_ab"}),
+    ("POST", "/api/v1/scenarios/{key:str}/person-reports"): only(
+        "/api/v1/scenarios/property/person-reports", {"merchant": 422, "merchant_other": 422},
+        body={"code": "A" * 55, "subject_id": "{S}", "result": "on_time", "period": "2026",
+              "title": "物业费按时交纳"}),
+    ("POST", "/api/v1/scenarios/pay_later/preauthorisations"): only(
+        "/api/v1/scenarios/pay_later/preauthorisations", {},
+        body={"code": "A" * 55, "hospital_id": "{H}", "reference": "R1", "amount_fen": 100}),
+    ("POST", "/api/v1/scenarios/pay_later/bills/{bill_id:str}/charge"): only(
+        "/api/v1/scenarios/pay_later/bills/B0000000001/charge",
+        {"merchant": 404, "merchant_other": 404}, body={"amount_fen": 1}),
+    ("POST", "/api/v1/scenarios/pay_later/bills/{bill_id:str}/settle"): only(
+        "/api/v1/scenarios/pay_later/bills/B0000000001/settle",
+        {"merchant": 404, "merchant_other": 404}),
+    ("POST", "/api/v1/scenarios/pay_later/bills/{bill_id:str}/cancel"): only(
+        "/api/v1/scenarios/pay_later/bills/B0000000001/cancel",
+        {"merchant": 404, "merchant_other": 404}),
+    ("GET", "/api/v1/scenarios/pay_later/me"): only("/api/v1/scenarios/pay_later/me",
+                                                    {"consumer": 200}),
+    ("GET", "/api/v1/scenarios/pay_later/terms"): anyone("/api/v1/scenarios/pay_later/terms"),
+    ("PUT", "/api/v1/scenarios/pay_later/terms"): only(
+        "/api/v1/scenarios/pay_later/terms", {}, body={"due_days": 20}),
+    ("POST", "/api/v1/scenarios/pay_later/overdue-check"): only(
+        "/api/v1/scenarios/pay_later/overdue-check", {}),
     # ---- accountability: audit and the non-public file
     ("GET", "/api/v1/audit"): only("/api/v1/audit", {"operator": 200}),
     ("GET", "/api/v1/audit/verification"): only("/api/v1/audit/verification",
@@ -197,6 +231,10 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("DELETE", "/api/v1/me/complaints/{complaint_id:str}"): only(
         "/api/v1/me/complaints/Q0000000001", {"consumer": 404}),
     ("GET", "/api/v1/me/export"): only("/api/v1/me/export", {"consumer": 200}),
+    ("GET", "/api/v1/me/credit"): only("/api/v1/me/credit", {"consumer": 200}),
+    ("GET", "/api/v1/me/measures"): only("/api/v1/me/measures", {"consumer": 200}),
+    # the matrix's consumer token names no stored account
+    ("POST", "/api/v1/me/credit-code"): only("/api/v1/me/credit-code", {"consumer": 404}),
     ("POST", "/api/v1/stores/{store_id:str}/ratings"): only(
         "/api/v1/stores/{S}/ratings", {"consumer": 403}, body={"stars": 5}),
     ("GET", "/api/v1/stores/{store_id:str}/ratings"): anyone("/api/v1/stores/{S}/ratings"),

@@ -34,6 +34,7 @@ DEFAULT_LIMITS: dict[str, tuple[int, int]] = {
     "complaint": (10, 86400),
     "complaint_address": (100, 86400),
     "claim": (10, 3600),  # claim-code attempts per merchant (guessing codes)
+    "personal_code": (20, 600),  # 动态个人信用码 issued per consumer
 }
 GC_PROBABILITY = 0.005
 """Share of hits that also delete windows older than eight days."""

@@ -7,18 +7,23 @@ The business side grades hospitals: only a well-run hospital is a 先医后付 p
 cover medical penalties, settlement performance of pay-later bills (refunds and reconciliation
 with 医保), patients' complaints and ratings, and inspections.
 
-The person side sets each patient's credit line by personal grade and suspends it after an
-overdue bill — declared here as person-targeted measures; the personal-credit engine, dynamic
-personal code and pre-authorisation flow come later.
+The person side sets each patient's credit line by personal grade (个人信用) and suspends it
+after an overdue bill: the person measures below are what ``bills.line_of`` reads. A pilot hospital
+scans the patient's 动态个人信用码 and pre-authorises within the line (``routes.py``); the bills
+live in this scenario's own tables (``migrations/``); ``bills.sync_overdue`` is the scenario's
+``person_sync``, writing an overdue record on the patient's file once a bill is past due.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from scenarios import _common as c
 from scenarios._common import business, person
 from scenarios._policy import GRADED_SUPERVISION, HENAN_PLAN, JIANGSU_PLAN, RECTIFICATION
+from scenarios.pay_later.bills import sync_overdue
+from scenarios.pay_later.routes import PayLaterController
 from xinyi_api.scenario_api import (
     Basis,
     CreditFile,
@@ -144,4 +149,7 @@ SCENARIO = Scenario(
                Suspension(service="pay_later"), PAY_LATER,
                condition="先医后付账单逾期未结清(记入个人信用记录)"),
     ),
+    migrations=Path(__file__).with_name("migrations"),
+    route_handlers=(PayLaterController,),
+    person_sync=sync_overdue,
 )

@@ -1,0 +1,31 @@
+-- name: subject
+SELECT id, name, type, industry, region_code, closed_at IS NOT NULL AS closed
+FROM subjects WHERE id = $1;
+
+-- name: upsert_participant
+INSERT INTO scenario_participants AS p (scenario, subject_id, measures, enrolled_by)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (scenario, subject_id) DO UPDATE
+    SET measures = excluded.measures, enrolled_by = excluded.enrolled_by, enrolled_at = now()
+RETURNING scenario, subject_id, measures, enrolled_by, enrolled_at;
+
+-- name: delete_participant
+DELETE FROM scenario_participants WHERE scenario = $1 AND subject_id = $2 RETURNING subject_id;
+
+-- name: participants_of_scenario
+SELECT p.scenario, p.subject_id, s.name, p.measures, p.enrolled_by, p.enrolled_at
+FROM scenario_participants p JOIN subjects s ON s.id = p.subject_id
+WHERE p.scenario = $1 AND s.closed_at IS NULL
+ORDER BY p.subject_id
+LIMIT $2 OFFSET $3;
+
+-- name: participant
+SELECT measures FROM scenario_participants WHERE scenario = $1 AND subject_id = $2;
+
+-- name: offers_of_subject
+SELECT scenario, measures FROM scenario_participants WHERE subject_id = $1 ORDER BY scenario;
+
+-- name: insert_redemption
+INSERT INTO measure_redemptions (scenario, measure, subject_id, person_id, redeemed_by)
+VALUES ($1, $2, $3, $4, $5)
+RETURNING id, redeemed_at;
