@@ -116,3 +116,6 @@ async def test_property_fees_paid_on_time_add_the_scenarios_credit_points(client
     r = await client.post("/api/v1/scenarios/tourism/person-reports", headers=company.merchant,
                           json={**report, "code": await code_of(client, owner)})
     assert r.status_code == 422 and r.json()["type"] == "urn:xinyi:problem:no-credit-points"
+    export = (await client.get("/api/v1/me/export", headers=owner)).json()
+    assert [(r["source"], r["result"]) for r in export["personal_records"]] == [
+        ("property", "on_time")]

@@ -14,7 +14,7 @@ from xinyi_api.auth.guards import requires
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.consumers import ratelimit, schemas, service, wechat
 from xinyi_api.consumers.context import current_address
-from xinyi_api.deps import DB, ClockDep, GraderDep, SettingsDep
+from xinyi_api.deps import DB, ClockDep, GraderDep, PersonsDep, SettingsDep
 from xinyi_api.errors import (
     Forbidden,
     NotFound,
@@ -24,6 +24,7 @@ from xinyi_api.errors import (
     Unprocessable,
 )
 from xinyi_api.keys import KeyStore
+from xinyi_api.persons.schemas import record_view
 from xinyi_api.ratings import complaints as complaint_service
 from xinyi_api.ratings import schemas as rating_schemas
 from xinyi_api.ratings import service as rating_service
@@ -236,10 +237,10 @@ class MeController(Controller):
         guards=[requires("consumer")],
         summary="Export everything stored about me (个人信息导出), as JSON",
         description="The account (pseudonymous id, created, last login), all my ratings, "
-        "complaints and visit proofs.",
+        "complaints, visit proofs and my personal credit records (个人信用记录).",
         raises=GUARDED,
     )
-    async def export(self, request: Req, db: DB) -> schemas.Export:
+    async def export(self, request: Req, db: DB, persons: PersonsDep) -> schemas.Export:
         sub = request.user.sub
         async with db.write.acquire() as conn, conn.transaction(isolation="repeatable_read",
                                                                  readonly=True):
@@ -247,13 +248,16 @@ class MeController(Controller):
             ratings = await rating_service.mine(conn, sub)
             complaints = await complaint_service.mine(conn, sub)
             visits = await conn.fetch(service.q.my_visits, sub)
+            records = await persons.records(conn, sub)
         return schemas.Export(
             account=schemas.Account(
                 id=sub, role=request.user.role,
                 created_at=account["created_at"] if account else None,
                 last_login_at=account["last_login_at"] if account else None),
             ratings=ratings, complaints=complaints,
-            visits=[schemas.Visit(**dict(v)) for v in visits], exported_at=datetime.now(UTC))
+            visits=[schemas.Visit(**dict(v)) for v in visits],
+            personal_records=[record_view(r) for r in records],
+            exported_at=datetime.now(UTC))
 
 
 CONTROLLERS = [AuthController, ClaimCodeController, MerchantController, MeController]

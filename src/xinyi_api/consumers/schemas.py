@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from msgspec import Meta, Struct, field
 
+from xinyi_api.persons.schemas import PersonRecordView
 from xinyi_api.ratings.schemas import Complaint, MyRating
 
 AccountRole = Literal["consumer", "merchant"]
@@ -102,4 +103,6 @@ class Export(Struct, kw_only=True):
     ratings: list[MyRating]
     complaints: list[Complaint]
     visits: list[Visit]
+    personal_records: list[PersonRecordView]
+    """My personal credit file (个人信用记录: bills paid, reports, malicious-rating findings)."""
     exported_at: datetime

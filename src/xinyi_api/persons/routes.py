@@ -52,9 +52,7 @@ class PersonalCreditController(Controller):
         return schemas.PersonalCreditView(
             grade=g.grade, grade_label=GRADE_LABELS[g.grade], score=g.score,
             rule_version=g.rule_version, as_of=today, explanation=g.explanation,
-            records=[schemas.PersonRecordView(
-                id=r.id, kind=r.kind, result=r.result, title=r.title, occurred_on=r.occurred_on,
-                counts_until=r.counts_until, source=r.source) for r in records],
+            records=[schemas.record_view(r) for r in records],
             measures=measures_of(standing))
 
     @get(

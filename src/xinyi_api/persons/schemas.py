@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from msgspec import Meta, Struct
 
 from xinyi_api.grading.engine import Explanation
+from xinyi_api.persons.service import PersonRecord
 from xinyi_api.scenarioplugins.schemas import MeasureView
 
 Grade = Literal["A", "B", "C", "D", "unrated"]
@@ -25,6 +26,12 @@ class PersonRecordView(Struct, kw_only=True):
     occurred_on: date
     counts_until: Annotated[date, Meta(description="grading counts it until this day")]
     source: Annotated[str, Meta(description="the scenario key, or `moderation`")]
+
+
+def record_view(r: PersonRecord) -> PersonRecordView:
+    return PersonRecordView(id=r.id, kind=r.kind, result=r.result, title=r.title,
+                            occurred_on=r.occurred_on, counts_until=r.counts_until,
+                            source=r.source)
 
 
 class PersonMeasure(Struct, kw_only=True):
