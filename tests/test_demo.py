@@ -20,3 +20,7 @@ async def test_demo_loads_once_with_grades_across_the_scale(client, database_url
         await conn.close()
     r = await client.get("/api/v1/stores", params={"q": "牛肉汤", "grade": "A"})
     assert r.json()["items"] and "牛肉汤" in r.json()["items"][0]["name"]
+    # 信易游 offers are enrolled at the demo's hotels and scenic spots
+    offers = (await client.get("/api/v1/scenarios/tourism/participants")).json()
+    assert {o["key"] for p in offers for o in p["offers"]} == {"deposit_free_ab",
+                                                               "xinyiyou_discount_a"}

@@ -251,6 +251,14 @@ async def load_demo(conn: asyncpg.Connection, settings: Settings) -> str:
             " ('R' || lpad(nextval('record_id_seq')::text, 10, '0'),"
             " $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             [(subject_of[str(r[0])], *r[1:]) for r in records])
+        # 信易游: the demo's hotels offer deposit-free stays, its scenic spots the A-grade
+        # ticket discount (shown on their scan pages; redeemable with a personal code).
+        await conn.execute(
+            "INSERT INTO scenario_participants (scenario, subject_id, measures, enrolled_by)"
+            " SELECT 'tourism', id, CASE industry WHEN 'hotel' THEN ARRAY['deposit_free_ab']"
+            " ELSE ARRAY['xinyiyou_discount_a'] END, 'wlj' FROM subjects"
+            " WHERE id = ANY($1::text[]) AND industry IN ('hotel', 'scenic_spot')",
+            list(subject_of.values()))
     from xinyi_api.app import build_grader
 
     report = await run_regrade(conn, build_grader(settings), today)
