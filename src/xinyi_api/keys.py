@@ -16,14 +16,17 @@ import asyncio
 import base64
 import time
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Final, Literal, TypeAlias
 
 import asyncpg
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from xinyi_api.bls import CIPHERSUITE_ID, BlsPublicKey
+
 Purpose = Literal["access", "code"]
 PURPOSES: tuple[Purpose, ...] = ("access", "code")
+PublicKey: TypeAlias = Ed25519PublicKey | BlsPublicKey
 REFRESH_SECONDS = 30.0
 _KEY_LOCK_ID = 7_202_611_002
 
@@ -42,7 +45,17 @@ def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def public_jwk(kid: str, public_key: Ed25519PublicKey) -> dict[str, Any]:
+BLS_JWK_CRV: Final = "Bls12381G2"
+BLS_JWK_ALG: Final = CIPHERSUITE_ID.decode("ascii")
+
+
+def public_jwk(kid: str, public_key: PublicKey) -> dict[str, Any]:
+    """The JWK publishing ``public_key``: RFC 8037 ``OKP``/``Ed25519`` (``alg`` ``EdDSA``), or for
+    BLS ``OKP``/``Bls12381G2`` with ``x`` the 96-byte compressed G2 point
+    (draft-ietf-cose-bls-key-representations-03) and ``alg`` the ciphersuite ID."""
+    if isinstance(public_key, BlsPublicKey):
+        return {"kty": "OKP", "crv": BLS_JWK_CRV, "x": _b64url(public_key.to_bytes()),
+                "kid": kid, "alg": BLS_JWK_ALG, "use": "sig"}
     raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return {"kty": "OKP", "crv": "Ed25519", "x": _b64url(raw), "kid": kid, "alg": "EdDSA",
             "use": "sig"}
