@@ -67,7 +67,8 @@ def _runtime(request: Request[Any, Any, Any]) -> CodesRuntime:
 @get(
     "/api/v1/scan/{token:str}",
     summary="Scan a 诚信码: the subject's live public credit profile",
-    description="For the mini-program. Verifies the token (Ed25519), then returns the subject "
+    description="For the mini-program. Checks the token (version 2: BLS; version 1: Ed25519) "
+    "against the code it was issued for, then returns the subject "
     "and store, the closed flag, the live public grade with its date and the indicators that "
     "moved it, the public records inside their display period (公示期), consumer ratings and "
     "the badges scenarios attach. 404 `unknown-code` for a forged, damaged or unknown token; "
