@@ -103,7 +103,7 @@ class CodeSigner:
         key = self.keys.by_number("code", key_number)
         if key is None:
             return None
-        token = encode_code_token(serial, key_number, self.keys.private_key(key))
+        token = encode_code_token(serial, key_number, self.keys.any_private_key(key))
         self._tokens.put((serial, key_number), token)
         return token
 
