@@ -4,8 +4,8 @@ The scheme of draft-irtf-cfrg-bls-signature-05 §4.2.1 with ciphersuite
 ``BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_``: signatures are points of G1 (48 bytes
 compressed), public keys points of G2 (96 bytes compressed), messages are hashed to G1 with
 ``hash_to_curve`` of RFC 9380 (``BLS12381G1_XMD:SHA-256_SSWU_RO_``) under that ciphersuite ID as
-the domain-separation tag.  Points use the ZCash compressed serialisation of the draft's
-appendix, as every BLS12-381 library does (noble-curves, blst, py_ecc, arkworks).
+the domain-separation tag.  Points use the ZCash compressed serialisation (an appendix of
+draft-irtf-cfrg-pairing-friendly-curves), as noble-curves, blst, py_ecc and arkworks do.
 
 It exists for the version-2 code tokens 码令牌 (``xinyi_api.codes.token``): 48 bytes instead of
 Ed25519's 64 is what lets a printed code fit QR version 5.  All field and curve arithmetic, the

@@ -501,6 +501,23 @@ def test_documented_worked_example_matches_the_implementation() -> None:
     assert code_url("https://xinyi.huainan.gov.cn/x", token) in text
 
 
+def test_documented_version_2_worked_example_matches_the_implementation() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    token = encode_code_token(1_234_567, 4, EXAMPLE_BLS_KEY)
+    assert token == EXAMPLE_V2_TOKEN
+    assert len(token) == 85
+    raw = raw_bytes(token)
+    assert raw[:5].hex() == "020487ad4b"
+    assert token in text
+    assert raw[5:].hex() in text
+    assert EXAMPLE_BLS_KEY.to_bytes().hex() in text
+    public = EXAMPLE_BLS_KEY.public_key().to_bytes().hex()
+    assert all(public[i : i + 64] in text for i in range(0, 192, 64))
+    assert public_jwk(4, EXAMPLE_BLS_KEY.public_key())["x"] in text
+    url = code_url("https://xinyi.huainan.gov.cn/x", token)
+    assert url in text and len(url) == 118
+
+
 def test_documented_third_party_verifier_runs(tmp_path: Path) -> None:
     text = DOCS.read_text(encoding="utf-8")
     section = text.split("## Verifying a token without our code", 1)[1]
@@ -508,11 +525,51 @@ def test_documented_third_party_verifier_runs(tmp_path: Path) -> None:
     assert match is not None
     snippet = tmp_path / "verify_snippet.py"
     snippet.write_text(match.group(1), encoding="utf-8")
-    namespace = runpy.run_path(str(snippet))  # the snippet's own asserts check the example
+    namespace = runpy.run_path(str(snippet))  # the snippet's own asserts check the examples
     verify = namespace["verify_code_token"]
     jwks = namespace["JWKS"]
     assert callable(verify)
-    with pytest.raises(ValueError):
-        verify(EXAMPLE_TOKEN[:-2] + "AA", jwks)
-    with pytest.raises(ValueError):
-        verify(encode_code_token(1_234_567, 3, IMPOSTOR), jwks)
+    assert namespace["TOKEN_V2"] == EXAMPLE_V2_TOKEN and namespace["TOKEN_V1"] == EXAMPLE_TOKEN
+    refused = [
+        EXAMPLE_TOKEN[:-2] + "AA",
+        encode_code_token(1_234_567, 3, IMPOSTOR),
+        EXAMPLE_V2_TOKEN[:-2] + "AA",
+        encode_code_token(1_234_567, 4, BLS_IMPOSTOR),  # wrong BLS key
+        encode_code_token(1_234_567, 4, KEY_1),  # version 1 naming the BLS key
+        encode_code_token(1_234_567, 3, EXAMPLE_BLS_KEY),  # version 2 naming the Ed25519 key
+        b32(raw_bytes(EXAMPLE_V2_TOKEN)[:-48] + bytes([0xC0]) + bytes(47)),  # identity point
+    ]
+    for token in refused:
+        with pytest.raises(ValueError):
+            verify(token, jwks)
+
+
+@given(st.integers(min_value=0, max_value=84), st.sampled_from("A7Qz"))
+def test_documented_verifier_agrees_with_ours_on_mutations(index: int, replacement: str) -> None:
+    # The snippet and decode_code_token are two readings of this document; they must agree.
+    namespace = _documented_verifier()
+    mutated = EXAMPLE_V2_TOKEN[:index] + replacement + EXAMPLE_V2_TOKEN[index + 1 :]
+    keys = {4: EXAMPLE_BLS_KEY.public_key(), 3: RFC8032_KEY.public_key()}
+    try:
+        ours = decode_code_token(mutated, keys)
+    except InvalidCodeToken:
+        with pytest.raises(ValueError):
+            namespace["verify_code_token"](mutated, namespace["JWKS"])
+    else:
+        assert namespace["verify_code_token"](mutated, namespace["JWKS"]) == (
+            ours.serial, ours.key_number)
+
+
+_SNIPPET: dict[str, object] = {}
+
+
+def _documented_verifier() -> dict[str, object]:
+    if not _SNIPPET:
+        section = DOCS.read_text(encoding="utf-8").split("## Verifying a token without our code")[1]
+        match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+        assert match is not None
+        code = compile(match.group(1), "code-token.md", "exec")
+        namespace: dict[str, object] = {"__name__": "snippet"}
+        exec(code, namespace)  # our own documentation, as the test above runs it
+        _SNIPPET.update(namespace)
+    return _SNIPPET
