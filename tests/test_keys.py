@@ -90,3 +90,26 @@ async def test_concurrent_ensure_keys_create_one_key_per_purpose(empty_database_
     finally:
         for c in conns:
             await c.close()
+
+
+async def test_load_opens_bls_keys_ahead_so_no_request_pays_the_scrypt(
+    conn: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = KeyStore(None, TEST_SECRET)
+    await store.load(conn)
+
+    def no_scrypt(*_: object) -> None:
+        raise AssertionError("decrypted on the request path")
+
+    monkeypatch.setattr("xinyi_api.keys.open_bls_private_key", no_scrypt)
+    key = store.newest("code")
+    private = store.any_private_key(key)
+    assert isinstance(private, BlsPrivateKey) and private.public_key() == key.public_key
+
+
+async def test_a_wrong_secret_fails_when_signing_not_when_loading(conn: asyncpg.Connection) -> None:
+    store = KeyStore(None, "not-the-secret-key-at-all")
+    await store.load(conn)  # logs a warning; the public keys still verify
+    key = store.newest("code")
+    with pytest.raises(ValueError, match="wrong secret key"):
+        store.any_private_key(key)

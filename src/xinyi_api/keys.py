@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -50,7 +51,9 @@ BLS_JWK_CRV: Final = "Bls12381G2"
 BLS_JWK_ALG: Final = CIPHERSUITE_ID.decode("ascii")
 _BLS_PEM_LABEL: Final = b"XINYI ENCRYPTED BLS12381 PRIVATE KEY"
 _BLS_SEAL_VERSION: Final = 1
-_SCRYPT_N: Final = 2**14  # ~45 ms, once per key per worker
+_SCRYPT_N: Final = 2**14  # ~45 ms, once per key per worker, in a thread (KeyStore.load)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +250,16 @@ class KeyStore:
         self._keys = keys
         self._private = {kid: k for kid, k in self._private.items() if kid in keys}
         self._loaded_at = time.monotonic()
+        # Open new BLS keys now, in a thread: their scrypt (~45 ms) would otherwise stall the
+        # event loop in the first request that signs a code.  A failure is left to that request.
+        for key in keys.values():
+            if key.algorithm == "BLS12381G1" and key.kid not in self._private:
+                try:
+                    private = await asyncio.to_thread(self._open_bls, key)
+                except ValueError as exc:
+                    log.warning("cannot open signing key %s: %s", key.kid, exc)
+                else:
+                    self._private.setdefault(key.kid, private)
 
     async def refresh_if_stale(self, *, force: bool = False) -> None:
         # A forced refresh (unknown kid) still waits a second between loads, so a flood of
@@ -271,14 +284,18 @@ class KeyStore:
             raise TypeError(f"{key.kid} is not an Ed25519 key")
         return private
 
+    def _open_bls(self, key: SigningKey) -> BlsPrivateKey:
+        private = open_bls_private_key(key.encrypted_private, self._secret, key.kid)
+        if private.public_key() != key.public_key:
+            raise ValueError(f"{key.kid}: private and public key do not match")
+        return private
+
     def any_private_key(self, key: SigningKey) -> PrivateKey:
         """The private key of ``key`` whatever its algorithm, decrypted once per worker."""
         private = self._private.get(key.kid)
         if private is None:
             if key.algorithm == "BLS12381G1":
-                private = open_bls_private_key(key.encrypted_private, self._secret, key.kid)
-                if private.public_key() != key.public_key:
-                    raise ValueError(f"{key.kid}: private and public key do not match")
+                private = self._open_bls(key)
             else:
                 loaded = serialization.load_pem_private_key(key.encrypted_private, self._secret)
                 if not isinstance(loaded, Ed25519PrivateKey):
