@@ -37,7 +37,7 @@ SUBJECT_ID = PathParameter(pattern=r"^[ES][0-9]{8}$", description="enterprise or
 STORE_ID = PathParameter(pattern=r"^S[0-9]{8}$", description="store id")
 ENTERPRISE_ID = PathParameter(pattern=r"^E[0-9]{8}$", description="enterprise id")
 # No length or pattern limit here: anything that is not a genuine token must answer 404 (not the
-# 400 of a failed parameter check); decode_code_token checks the length before anything else.
+# 400 of a failed parameter check); parse_code_token checks the length before anything else.
 TOKEN = PathParameter(description="the code token 码令牌 (base32, case-insensitive)")
 SCALE = QueryParameter(ge=render.MIN_SCALE, le=render.MAX_SCALE,
                        description="pixels per QR module (1–40)")
