@@ -152,7 +152,7 @@ async def code_tokens(url: str, count: int) -> list[tuple[str, str]]:
             key = keys.by_number("code", r["key_number"])
             assert key is not None
             out.append((r["subject_id"],
-                        encode_code_token(r["serial"], r["key_number"], keys.private_key(key))))
+                        encode_code_token(r["serial"], r["key_number"], keys.any_private_key(key))))
         return out
     finally:
         await pool.close()

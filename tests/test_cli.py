@@ -44,6 +44,21 @@ def test_migrate_department_and_token(fresh_db: str, tmp_path: Path) -> None:
     assert unknown.returncode != 0 and "known: scjg" in unknown.stderr
 
 
+def test_keys_rotate_list_and_retire(fresh_db: str, tmp_path: Path) -> None:
+    env = _env(fresh_db, tmp_path)
+    assert _run(["migrate"], env).returncode == 0
+    rotated = _run(["keys", "rotate", "--purpose", "code"], env)
+    assert rotated.returncode == 0, rotated.stderr
+    assert "created code-2" in rotated.stdout
+    listed = [line.split("\t") for line in _run(["keys", "list"], env).stdout.splitlines()]
+    assert [(kid, algorithm, state) for kid, algorithm, _, state in listed] == [
+        ("access-1", "Ed25519", "live"), ("code-1", "BLS12381G1", "live"),
+        ("code-2", "BLS12381G1", "live")]
+    assert _run(["keys", "retire", "code-1"], env).returncode == 0
+    last = _run(["keys", "retire", "code-2"], env)
+    assert last.returncode != 0 and "only live code key" in last.stderr
+
+
 def test_bad_configuration_names_the_variable(tmp_path: Path) -> None:
     env = {**os.environ, "XINYI_DATA_DIR": str(tmp_path), "XINYI_DB_POOL_MAX": "many"}
     result = _run(["migrate"], env)

@@ -276,16 +276,21 @@ def keys_list() -> None:
     settings = _settings()
     with _database(settings) as s:
         rows = _run(s, lambda conn: conn.fetch(
-            "SELECT kid, created_at, retired_at FROM signing_keys ORDER BY purpose, number"))
+            "SELECT kid, algorithm, created_at, retired_at FROM signing_keys"
+            " ORDER BY purpose, number"))
     for r in rows:
         state = f"retired {r['retired_at']:%Y-%m-%d}" if r["retired_at"] else "live"
-        click.echo(f"{r['kid']}\t{r['created_at']:%Y-%m-%d}\t{state}")
+        click.echo(f"{r['kid']}\t{r['algorithm']}\t{r['created_at']:%Y-%m-%d}\t{state}")
 
 
 @keys.command("rotate")
 @click.option("--purpose", type=click.Choice(["access", "code"]), required=True)
 def keys_rotate(purpose: str) -> None:
-    """Create a new newest key; older keys keep verifying until retired."""
+    """Create a new newest key; older keys keep verifying until retired.
+
+    Access keys are Ed25519; code keys are BLS12-381 (version-2 tokens, QR version 5). Rotate the
+    code key once every worker runs a release that knows BLS keys.
+    """
     from xinyi_api.keys import create_key
 
     settings = _settings()

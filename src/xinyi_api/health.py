@@ -55,8 +55,10 @@ async def ready(db: DB, state: State) -> Readiness:
 @get(
     "/.well-known/jwks.json",
     summary="Public keys (JWKS) that verify 诚信码 tokens and access tokens",
-    description="Ed25519 keys (kty OKP). `code-N` keys verify printed codes offline, "
-    "`access-N` keys verify JWTs. Served with CORS so a mini-program can fetch it.",
+    description="`code-N` keys verify printed codes offline: BLS12-381 G2 keys (kty OKP, crv "
+    "Bls12381G2, alg BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_) for version-2 tokens, Ed25519 "
+    "keys for version-1 tokens. `access-N` keys (Ed25519) verify JWTs. Served with CORS so a "
+    "mini-program can fetch it.",
     tags=["operations"],
     media_type="application/jwk-set+json",
 )

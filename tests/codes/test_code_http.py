@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -14,17 +15,35 @@ import zxingcpp
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from litestar.testing import AsyncTestClient
 from PIL import Image
 
 from tests.codes.conftest import Client, business, code_of, in_app
 from tests.conftest import assert_problem, auth, make_token
-from xinyi_api.codes.token import encode_code_token, peek_key_number
+from xinyi_api.app import create_app
+from xinyi_api.bls import BlsPrivateKey
+from xinyi_api.codes.token import encode_code_token, parse_code_token, peek_key_number
+from xinyi_api.settings import Settings
 
 # --- bad tokens: 404 problem+json or the friendly page, never a 500 ----------------------------
 
 
 def _b32(raw: bytes) -> str:
     return base64.b32encode(raw).decode().rstrip("=")
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        out.append((value & 0x7F) | (0x80 if value >> 7 else 0))
+        value >>= 7
+        if not value:
+            return bytes(out)
+
+
+def _v2(key_number: int, serial: int, signature: bytes) -> str:
+    """A well-formed version-2 token with whatever signature bytes."""
+    return _b32(b"\x02" + _varint(key_number) + _varint(serial) + signature)
 
 
 async def _check_refused(client: Client, token: str) -> None:
@@ -41,12 +60,20 @@ async def test_forged_truncated_and_random_tokens_get_404_and_the_friendly_page(
     client: Client, dept_headers: dict[str, str]
 ) -> None:
     _, store = await business(client, dept_headers)
-    genuine = (await code_of(client, store["id"]))["token"]
+    code = await code_of(client, store["id"])
+    genuine, serial = code["token"], code["serial"]
     key_number = peek_key_number(genuine)
+    assert parse_code_token(genuine).version == 2
     impostor = Ed25519PrivateKey.from_private_bytes(bytes([9]) * 32)
+    bls_impostor = BlsPrivateKey(9_999_999)
     cases = [
-        encode_code_token(1, key_number, impostor),  # re-signed with a wrong key
+        encode_code_token(serial, key_number, bls_impostor),  # re-signed with a wrong BLS key
+        encode_code_token(1, key_number, impostor),  # version 1 naming the BLS key
         encode_code_token(999_999, 77, impostor),  # unknown key number
+        encode_code_token(999_999, 77, bls_impostor),
+        _v2(key_number, serial, bytes(48)),  # the code's serial and key, a made-up signature
+        _v2(key_number, serial, bytes([0xC0]) + bytes(47)),  # the identity point
+        _v2(key_number, 2**34, parse_code_token(genuine).signature),  # genuine bytes, new serial
         genuine[:-1],  # truncated
         genuine[:-2] + ("A" if genuine[-2] != "A" else "B") + genuine[-1],  # mutated
         genuine + "AA",  # extended
@@ -61,6 +88,43 @@ async def test_forged_truncated_and_random_tokens_get_404_and_the_friendly_page(
     assert_problem(r, 404, "unknown-code")
     page = await client.get(f"/C/{cases[0]}")
     assert page.status_code == 404 and "无法识别" in page.text
+    assert (await client.get(f"/api/v1/scan/{genuine}")).status_code == 200
+
+
+async def test_forged_version_2_tokens_cost_no_pairing_and_one_signature_per_code(
+    client: Client, dept_headers: dict[str, str], second_client: Client,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The server never verifies a BLS signature (a pairing, ~1.5 ms): it confirms a token
+    against the code row by recomputing the code's own token, once per code and worker."""
+    _, store = await business(client, dept_headers)
+    code = await code_of(client, store["id"])
+    key_number, serial = peek_key_number(code["token"]), code["serial"]
+
+    def no_pairing(*_: Any) -> None:
+        raise AssertionError("the scan path ran a BLS pairing")
+
+    signatures: list[bytes] = []
+    real_sign = BlsPrivateKey.sign
+
+    def counting_sign(self: BlsPrivateKey, message: bytes) -> bytes:
+        signatures.append(message)
+        return real_sign(self, message)
+
+    monkeypatch.setattr("xinyi_api.bls.BlsPublicKey.verify", no_pairing)
+    monkeypatch.setattr(BlsPrivateKey, "sign", counting_sign)
+    # A second worker: its token cache is cold.
+    for i in range(30):
+        forged = _v2(key_number, serial, i.to_bytes(48, "big"))
+        assert_problem(await second_client.get(f"/api/v1/scan/{forged}"), 404, "unknown-code")
+    assert len(signatures) == 1  # the code's genuine token, computed once and cached
+    for i in range(30):  # serials nobody issued: refused after one indexed look-up, no crypto
+        forged = _v2(key_number, 10**9 + i, bytes(48))
+        assert_problem(await second_client.get(f"/api/v1/scan/{forged}"), 404, "unknown-code")
+    assert len(signatures) == 1
+    r = await second_client.get(f"/api/v1/scan/{code['token']}")
+    assert r.status_code == 200 and r.json()["subject_id"] == store["id"]
+    assert len(signatures) == 1
 
 
 async def test_any_mutation_of_a_genuine_token_is_refused_over_http(
@@ -69,6 +133,7 @@ async def test_any_mutation_of_a_genuine_token_is_refused_over_http(
     """A property test over the live endpoints (hypothesis drives them from a worker thread)."""
     _, store = await business(client, dept_headers)
     genuine = (await code_of(client, store["id"]))["token"]
+    genuine_key, genuine_serial = peek_key_number(genuine), parse_code_token(genuine).serial
     loop = asyncio.get_running_loop()
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567abcxyz019=-_."
 
@@ -84,6 +149,11 @@ async def test_any_mutation_of_a_genuine_token_is_refused_over_http(
             st.integers(0, len(genuine) - 1).map(lambda i: genuine[:i] + genuine[i + 1 :]),
             st.binary(min_size=60, max_size=80).map(_b32),
             st.text(alphabet=alphabet, min_size=1, max_size=140),
+            # Well-formed version-2 tokens naming the genuine key: the code's own serial or any
+            # other, with random signature bytes — these reach the code look-up and the check.
+            st.tuples(st.sampled_from([genuine_serial, genuine_serial + 1]) | st.integers(1, 2**40),
+                      st.binary(min_size=48, max_size=48)).map(
+                lambda c: _v2(genuine_key, c[0], c[1])),
         )
     )
     def prop(token: str) -> None:
@@ -125,6 +195,24 @@ async def test_png_decodes_to_the_exact_code_url(
     assert info["code_url"] == f"HTTPS://XINYI.HUAINAN.GOV.CN/C/{info['token']}"
     big = await client.get(f"/api/v1/codes/{info['token']}.png", params={"scale": 3})
     assert Image.open(io.BytesIO(big.content)).size[0] < Image.open(io.BytesIO(r.content)).size[0]
+
+
+async def test_a_new_code_behind_a_30_character_base_url_prints_as_qr_version_5(
+    settings: Settings, dept_headers: dict[str, str]
+) -> None:
+    base = "https://xinyi.huainan.gov.cn/x"
+    assert len(base) == 30
+    async with AsyncTestClient(app=create_app(replace(settings, public_base_url=base))) as c:
+        _, store = await business(c, dept_headers)
+        info = await code_of(c, store["id"])
+        assert info["code_url"] == f"HTTPS://XINYI.HUAINAN.GOV.CN/X/C/{info['token']}"
+        prefix = f"/api/v1/codes/{info['token']}"
+        for path in (f"{prefix}.png", f"{prefix}/poster.png"):
+            r = await c.get(path)
+            assert r.status_code == 200, r.text
+            (barcode,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(r.content)).convert("L"))
+            assert barcode.text == info["code_url"]
+            assert (barcode.extra["Version"], barcode.ec_level) == ("5", "M"), path
 
 
 async def test_svg_is_served_with_its_media_type(

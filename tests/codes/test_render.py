@@ -10,6 +10,7 @@ import zxingcpp
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image, ImageFilter
 
+from xinyi_api.bls import BlsPrivateKey
 from xinyi_api.codes.fonts import CJK_FAMILY, cjk_font, cjk_font_face
 from xinyi_api.codes.render import (
     MAX_SCALE,
@@ -24,10 +25,21 @@ from xinyi_api.codes.token import code_url, encode_code_token
 
 BASE_URL_30 = "https://xinyi.huainan.gov.cn/x"
 KEY = Ed25519PrivateKey.from_private_bytes(bytes([7]) * 32)
-# Largest realistic serial (a trillion codes) and key number (a key a month for 20 years).
+# Version-1 (Ed25519) token, largest realistic serial (a trillion codes) and key number (a key a
+# month for 20 years): what stickers printed before version 2 carry.
 URL = code_url(BASE_URL_30, encode_code_token(2**40, 255, KEY))
+BLS_KEY = BlsPrivateKey(0xC0DE)
+# Version-2 (BLS) token at the edge of its version-5 range: serial 2**35 - 1 (34 billion codes)
+# and key number 127 (a key a month for 10 years).
+URL_V2 = code_url(BASE_URL_30, encode_code_token(2**35 - 1, 127, BLS_KEY))
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
+
+
+def decode_qr(image: Image.Image) -> zxingcpp.Barcode:
+    (barcode,) = zxingcpp.read_barcodes(image.convert("L"))
+    assert barcode.format == zxingcpp.BarcodeFormat.QRCode
+    return barcode
 
 
 def decode_all(image: Image.Image) -> list[str]:
@@ -48,7 +60,38 @@ def open_png(data: bytes) -> Image.Image:
 # --- QR size ------------------------------------------------------------------------------------
 
 
-def test_worst_case_url_behind_a_30_character_base_is_qr_version_6_at_level_m() -> None:
+def test_version_2_code_behind_a_30_character_base_decodes_as_qr_version_5_at_level_m() -> None:
+    # Version 5-M holds 122 alphanumeric characters: "<30-char base>/C/" (33) + 88 for the token.
+    assert len(BASE_URL_30) == 30
+    assert len(URL_V2) == 121
+    assert qr_version(URL_V2) == 5
+    barcode = decode_qr(open_png(render_png(URL_V2)))
+    assert barcode.text == URL_V2
+    assert barcode.extra["Version"] == "5"  # what the decoder itself read from the symbol
+    assert barcode.ec_level == "M"
+    assert open_png(render_png(URL_V2, scale=1)).size == (37 + 2 * 4, 37 + 2 * 4)  # 37 modules
+
+
+@pytest.mark.parametrize(
+    ("serial", "key_number"),
+    [(1, 1), (120_000, 1), (10**9, 24), (2**35 - 1, 127), (2**28 - 1, 2**14 - 1)],
+)
+def test_version_2_codes_stay_at_qr_version_5_over_the_realistic_range(
+    serial: int, key_number: int
+) -> None:
+    url = code_url(BASE_URL_30, encode_code_token(serial, key_number, BLS_KEY))
+    assert qr_version(url) <= 5
+    assert qr_version(code_url("http://127.0.0.1:8000", encode_code_token(
+        serial, key_number, BLS_KEY))) <= 5
+
+
+def test_version_2_beyond_its_range_falls_back_to_version_6() -> None:
+    # The documented limit: 2**35 needs a sixth serial byte (90 characters).
+    assert qr_version(code_url(BASE_URL_30, encode_code_token(2**35, 1, BLS_KEY))) == 6
+    assert qr_version(code_url(BASE_URL_30, encode_code_token(2**63 - 1, 2**31 - 1, BLS_KEY))) == 6
+
+
+def test_version_1_code_behind_a_30_character_base_is_qr_version_6_at_level_m() -> None:
     # Version 5-M holds 122 alphanumeric characters; an Ed25519 signature alone is 103 base32
     # characters, so with "<30-char base>/C/" version 6 (41 x 41 modules) is the floor.
     assert len(BASE_URL_30) == 30
@@ -57,9 +100,10 @@ def test_worst_case_url_behind_a_30_character_base_is_qr_version_6_at_level_m() 
 
 
 def test_upper_case_url_uses_the_compact_alphanumeric_mode() -> None:
-    # The same 150 characters in byte mode need version 8.
+    # The same 150 characters in byte mode need version 8; the 121 of version 2, version 7.
     assert qr_version(URL.lower()) == 8
     assert qr_version(URL) < qr_version(URL.lower())
+    assert qr_version(URL_V2.lower()) == 7
 
 
 def test_default_development_base_url_also_fits_version_6() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from pathlib import Path
 
@@ -17,7 +18,8 @@ from tests.codes.conftest import (
     penalty,
 )
 from tests.conftest import PgServer, assert_problem, auth, make_token
-from xinyi_api.codes.token import decode_code_token
+from xinyi_api.bls import BlsPublicKey
+from xinyi_api.codes.token import decode_code_token, encode_code_token, parse_code_token
 from xinyi_api.db.migrate import MigrationSource, core_migrations_dir, core_source, migrate
 from xinyi_api.db.pool import connect
 from xinyi_api.keys import create_key
@@ -88,10 +90,24 @@ async def test_subjects_created_before_the_codes_migration_are_backfilled(
         await admin.close()
 
 
-async def test_jwks_publishes_the_code_keys(client: Client) -> None:
-    keys = (await client.get("/.well-known/jwks.json")).json()["keys"]
-    code_keys = [k for k in keys if k["kid"].startswith("code-")]
-    assert code_keys and all(k["kty"] == "OKP" and k["crv"] == "Ed25519" for k in code_keys)
+async def test_jwks_publishes_the_bls_code_keys_that_verify_issued_tokens_offline(
+    client: Client, dept_headers: dict[str, str]
+) -> None:
+    _, store = await business(client, dept_headers)
+    r = await client.get("/.well-known/jwks.json")
+    assert r.headers["access-control-allow-origin"] == "*"
+    code_keys = [k for k in r.json()["keys"] if k["kid"].startswith("code-")]
+    assert [k["kid"] for k in code_keys] == ["code-1"]
+    (jwk,) = code_keys
+    assert set(jwk) == {"kty", "crv", "x", "kid", "alg", "use"}  # public only: no "d"
+    assert (jwk["kty"], jwk["crv"], jwk["use"]) == ("OKP", "Bls12381G2", "sig")
+    assert jwk["alg"] == "BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_"
+    x = base64.urlsafe_b64decode(jwk["x"] + "=" * (-len(jwk["x"]) % 4))
+    assert len(x) == 96
+    # What the mini-program does: the JWKS alone verifies the printed token.
+    token = token_of(store["code_url"])
+    decoded = decode_code_token(token, {1: BlsPublicKey.from_bytes(x)})
+    assert decoded.serial == (await code_of(client, store["id"]))["serial"]
 
 
 # --- the scan profile ---------------------------------------------------------------------------
@@ -318,6 +334,56 @@ async def test_a_code_whose_key_was_retired_no_longer_scans(
     await conn.execute("UPDATE signing_keys SET retired_at = now() WHERE kid = $1", old_kid)
     in_app(client, client.app.state.key_store.load)
     assert_problem(await client.get(f"/api/v1/scan/{token}"), 404, "unknown-code")
+
+
+async def test_version_1_codes_keep_scanning_after_rotating_from_ed25519_to_bls(
+    client: Client, dept_headers: dict[str, str], conn: asyncpg.Connection, settings: Settings
+) -> None:
+    # A deployment from before version 2: its newest code key is an Ed25519 key.
+    ed_kid = await create_key(conn, "code", settings.secret_key, algorithm="Ed25519")
+    in_app(client, client.app.state.key_store.load)
+    enterprise, old_store = await business(client, dept_headers)
+    old = await code_of(client, old_store["id"])
+    assert old["key_id"] == ed_kid
+    assert parse_code_token(old["token"]).version == 1 and len(old["token"]) >= 108
+
+    bls_kid = await create_key(conn, "code", settings.secret_key)  # keys rotate --purpose code
+    in_app(client, client.app.state.key_store.load)
+    new_store = await create_store(client, dept_headers, enterprise["id"], "老韩家(龙湖店)")
+    new = await code_of(client, new_store["id"])
+    assert new["key_id"] == bls_kid
+    assert parse_code_token(new["token"]).version == 2 and len(new["token"]) <= 88
+
+    # No re-signing: the old code still carries the version-1 token printed on its sticker.
+    assert (await code_of(client, old_store["id"]))["token"] == old["token"]
+    for code, store in ((old, old_store), (new, new_store)):
+        for path in (f"/api/v1/scan/{code['token']}", f"/api/v1/scan/{code['token'].lower()}"):
+            r = await client.get(path)
+            assert r.status_code == 200 and r.json()["subject_id"] == store["id"], path
+    jwks = {k["kid"]: k for k in (await client.get("/.well-known/jwks.json")).json()["keys"]}
+    assert (jwks[ed_kid]["crv"], jwks[bls_kid]["crv"]) == ("Ed25519", "Bls12381G2")
+
+    # Retiring the Ed25519 key ends its stickers (reissue them first); version 2 is unaffected.
+    await conn.execute("UPDATE signing_keys SET retired_at = now() WHERE kid = $1", ed_kid)
+    in_app(client, client.app.state.key_store.load)
+    assert_problem(await client.get(f"/api/v1/scan/{old['token']}"), 404, "unknown-code")
+    assert (await client.get(f"/api/v1/scan/{new['token']}")).status_code == 200
+
+
+async def test_a_token_signed_by_another_live_key_than_the_codes_is_refused(
+    client: Client, dept_headers: dict[str, str], conn: asyncpg.Connection, settings: Settings
+) -> None:
+    _, store = await business(client, dept_headers)
+    code = await code_of(client, store["id"])
+    other = await create_key(conn, "code", settings.secret_key)
+    in_app(client, client.app.state.key_store.load)
+    keys = client.app.state.key_store
+    other_key = keys.by_kid(other)
+    # A valid signature by a live key of ours — but not the key this code was issued with.
+    resigned = encode_code_token(code["serial"], other_key.number, keys.any_private_key(other_key))
+    assert decode_code_token(resigned, keys.public_keys("code")).serial == code["serial"]
+    assert_problem(await client.get(f"/api/v1/scan/{resigned}"), 404, "unknown-code")
+    assert (await client.get(f"/api/v1/scan/{code['token']}")).status_code == 200
 
 
 # --- the H5 page --------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import jwt
 import msgspec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from xinyi_api.errors import Unauthorized
 from xinyi_api.keys import KeyStore
@@ -85,7 +86,7 @@ async def verify_token(keys: KeyStore, token: str, *, issuer: str, audience: str
     if key is None:
         await keys.refresh_if_stale(force=True)
         key = keys.by_kid(kid)
-    if key is None or key.purpose != "access":
+    if key is None or key.purpose != "access" or not isinstance(key.public_key, Ed25519PublicKey):
         raise Unauthorized("the token's signing key is unknown or retired", slug="invalid-token")
     try:
         claims = jwt.decode(

@@ -37,7 +37,7 @@ SUBJECT_ID = PathParameter(pattern=r"^[ES][0-9]{8}$", description="enterprise or
 STORE_ID = PathParameter(pattern=r"^S[0-9]{8}$", description="store id")
 ENTERPRISE_ID = PathParameter(pattern=r"^E[0-9]{8}$", description="enterprise id")
 # No length or pattern limit here: anything that is not a genuine token must answer 404 (not the
-# 400 of a failed parameter check); decode_code_token checks the length before anything else.
+# 400 of a failed parameter check); parse_code_token checks the length before anything else.
 TOKEN = PathParameter(description="the code token 码令牌 (base32, case-insensitive)")
 SCALE = QueryParameter(ge=render.MIN_SCALE, le=render.MAX_SCALE,
                        description="pixels per QR module (1–40)")
@@ -67,7 +67,8 @@ def _runtime(request: Request[Any, Any, Any]) -> CodesRuntime:
 @get(
     "/api/v1/scan/{token:str}",
     summary="Scan a 诚信码: the subject's live public credit profile",
-    description="For the mini-program. Verifies the token (Ed25519), then returns the subject "
+    description="For the mini-program. Checks the token (version 2: BLS; version 1: Ed25519) "
+    "against the code it was issued for, then returns the subject "
     "and store, the closed flag, the live public grade with its date and the indicators that "
     "moved it, the public records inside their display period (公示期), consumer ratings and "
     "the badges scenarios attach. 404 `unknown-code` for a forged, damaged or unknown token; "

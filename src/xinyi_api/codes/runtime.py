@@ -2,9 +2,12 @@
 
 ``CodesRuntime`` lives on ``app.state.codes``. A scan goes:
 
-1. token → serial: ``CodeSigner.verify`` (cached after the first Ed25519 check);
+1. token → serial: ``CodeSigner.verify_cached`` (a token checked before), else
+   ``CodeSigner.claim`` (shape and key; the Ed25519 signature of a version-1 token);
 2. serial → profile: ``ProfileCache`` (no database query on a hit), else one REPEATABLE READ
    read of the code, subject, grade and records from the primary, single-flight per serial;
+   a token not checked before is then confirmed against the code row (``CodeSigner.confirm``:
+   the code's key, and for version 2 the very token issued for the code);
 3. count the scan in memory (``ScanCounter``), flushed in batches.
 
 Correctness across workers rests on the change listener (``listener.py``): a committed change
@@ -45,6 +48,11 @@ if TYPE_CHECKING:
     from xinyi_api.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+def _unknown_code() -> NotFound:
+    return NotFound("this is not a genuine 诚信码 (unknown, forged or damaged)",
+                    slug="unknown-code")
 
 
 class CodesRuntime:
@@ -108,21 +116,35 @@ class CodesRuntime:
 
     async def resolve(self, token: str, today: date) -> CachedProfile:
         """The active code behind ``token``: 404 ``unknown-code`` for anything not genuine,
-        410 ``code-replaced`` for a code that was reissued."""
+        410 ``code-replaced`` for a code that was reissued.
+
+        A token checked before is a cache hit.  Otherwise ``signer.claim`` checks its shape and
+        key without the database, the serial is looked up, and ``signer.confirm`` accepts it
+        only as the token issued for that code (see ``signer.py``: no pairing on the server).
+        """
         signer = self.signer
         decoded = signer.verify_cached(token)
-        if decoded is None:
+        if decoded is not None:
+            entry = await self._entry(decoded.serial, today)
+        else:
             try:
-                decoded = await signer.verify(token)
+                claim = await signer.claim(token)
             except InvalidCodeToken:
-                raise NotFound("this is not a genuine 诚信码 (unknown, forged or damaged)",
-                               slug="unknown-code") from None
-        entry = self.profiles.get(decoded.serial, today)
-        if entry is None:
-            entry = await self._load_shared(decoded.serial, today)
+                raise _unknown_code() from None
+            entry = await self._entry(claim.serial, today)
+            try:
+                signer.confirm(token, claim, entry.key_number)
+            except InvalidCodeToken:
+                raise _unknown_code() from None
         if entry.status != "active":
             raise Gone("this 诚信码 has been replaced by a new one; it no longer identifies "
                        "a business", slug="code-replaced")
+        return entry
+
+    async def _entry(self, serial: int, today: date) -> CachedProfile:
+        entry = self.profiles.get(serial, today)
+        if entry is None:
+            entry = await self._load_shared(serial, today)
         return entry
 
     async def _load_shared(self, serial: int, today: date) -> CachedProfile:
@@ -156,9 +178,10 @@ class CodesRuntime:
         ):
             code = await service.load_code(conn, serial)
             if code is None:
-                # A genuine signature over a serial this database never issued (another
-                # deployment's key, or a restored backup): as unknown as a forgery.
-                raise NotFound("this 诚信码 is not registered here", slug="unknown-code")
+                # A serial this database never issued: a forged token (a version-2 token is only
+                # confirmed after this look-up), another deployment's key, a restored backup —
+                # all answered alike, as unknown.
+                raise _unknown_code()
             depends_on = tuple(dict.fromkeys((code["subject_id"], code["owner_id"])))
             if code["status"] != "active":
                 entry = CachedProfile(serial=serial, key_number=code["key_number"],

@@ -1,45 +1,69 @@
-"""Signing and verifying code tokens 码令牌 with the live ``code`` keys of the key store.
+"""Signing code tokens 码令牌 with the live ``code`` keys, and checking scanned ones.
 
 ``CodeSigner`` wraps the worker's ``KeyStore`` and adds two bounded caches:
 
-- tokens by (serial, key number): Ed25519 is deterministic, so a code's token is recomputed from
-  its row, never stored; the cache saves the ~50 µs signature on repeated look-ups (search pages);
-- verified tokens: a scan checks the signature once (~60 µs), then finds the token in the cache.
-  The cache is keyed by a BLAKE2b digest of the token, so the dictionary's string comparison runs
-  on digests an attacker cannot steer (no timing oracle on token prefixes), and an entry is only
-  honoured while its key is still live, so retiring a key takes effect on the next key reload.
+- tokens by (serial, key number): both Ed25519 and BLS signatures are deterministic, so a code's
+  token is recomputed from its row, never stored; the cache saves the signature (~50 µs Ed25519,
+  ~0.4 ms BLS) on repeated look-ups (search pages, scans);
+- checked tokens: a scan checks a token once, then finds it in the cache.  The cache is keyed by
+  a BLAKE2b digest of the token, so the dictionary's string comparison runs on digests an
+  attacker cannot steer (no timing oracle on token prefixes), and an entry is only honoured while
+  its key is still live, so retiring a key takes effect on the next key reload.
+
+How a scanned token is checked — the server never runs the BLS pairing:
+
+1. ``claim`` (no database): the token must parse and name a live key of its version's algorithm
+   (an unknown number triggers one key reload, at most once a second).  A version-1 token's
+   Ed25519 signature is verified here too (~60 µs), as before.
+2. The caller looks the serial up — the scan profile cache, else the ``codes`` table.  An unknown
+   serial ends there, as for any token.
+3. ``confirm``: the token must name the key the code was issued with, and a version-2 token must
+   be, byte for byte (compared in constant time), the token this server issues for that code —
+   recomputed with the private key and cached.  BLS signatures are unique (one valid signature
+   per key and message), so this equality is exactly "the signature verifies", at a fraction of
+   the cost of a pairing (~1.5 ms), and only for serials that exist: a flood of forged tokens
+   costs at most one signature per existing code per worker, not one pairing per request.
+
+The pairing check is what a third party does offline (``decode_code_token``); the server is the
+issuer, so it answers from its own records.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from xinyi_api.bls import BlsPublicKey
 from xinyi_api.codes.cache import LRU
 from xinyi_api.codes.token import (
     MAX_TOKEN_LENGTH,
     MIN_TOKEN_LENGTH,
+    VERSION_BLS,
+    CodePublicKey,
     CodeToken,
+    InvalidCodeToken,
+    ParsedCodeToken,
     code_url,
-    decode_code_token,
     encode_code_token,
-    peek_key_number,
+    parse_code_token,
 )
 from xinyi_api.keys import KeyStore
 
 __all__ = ["CodeSigner", "code_url_for"]
 
 
-class _LiveCodeKeys(Mapping[int, Ed25519PublicKey]):
+class _LiveCodeKeys(Mapping[int, CodePublicKey]):
     """The live code-signing public keys of a key store, as a read-only mapping (no copy)."""
 
     def __init__(self, keys: KeyStore) -> None:
         self._keys = keys
 
-    def __getitem__(self, number: int) -> Ed25519PublicKey:
+    def __getitem__(self, number: int) -> CodePublicKey:
         key = self._keys.by_number("code", number)
         if key is None:
             raise KeyError(number)
@@ -57,27 +81,29 @@ def _digest(token: str) -> bytes:
 
 
 class CodeSigner:
-    """Token 码令牌 and URL of a code serial; cached verification of scanned tokens."""
+    """Token 码令牌 and URL of a code serial; cached checks of scanned tokens."""
 
     def __init__(self, keys: KeyStore, base_url: str, *, cache_size: int = 100_000) -> None:
         self.keys = keys
         self.base_url = base_url
-        self._public = _LiveCodeKeys(keys)
+        self.public_keys: Mapping[int, CodePublicKey] = _LiveCodeKeys(keys)
+        """The live code keys by number, for ``decode_code_token`` (offline-style checks)."""
         self._tokens: LRU[tuple[int, int], str] = LRU(cache_size)
         self._verified: LRU[bytes, CodeToken] = LRU(cache_size)
 
     # -- issuing ---------------------------------------------------------------------------
 
     def token(self, serial: int, key_number: int) -> str | None:
-        """The token of code ``serial`` signed by ``key_number``; ``None`` if that key is not
-        live in this worker (retired, or created by another worker and not loaded yet)."""
+        """The token of code ``serial`` signed by ``key_number`` (version 1 for an Ed25519 key,
+        2 for a BLS key); ``None`` if that key is not live in this worker (retired, or created
+        by another worker and not loaded yet)."""
         cached = self._tokens.get((serial, key_number))
         if cached is not None:
             return cached
         key = self.keys.by_number("code", key_number)
         if key is None:
             return None
-        token = encode_code_token(serial, key_number, self.keys.private_key(key))
+        token = encode_code_token(serial, key_number, self.keys.any_private_key(key))
         self._tokens.put((serial, key_number), token)
         return token
 
@@ -91,31 +117,59 @@ class CodeSigner:
         if self.keys.by_number("code", key_number) is None:
             await self.keys.refresh_if_stale(force=True)
 
-    # -- verifying -------------------------------------------------------------------------
+    # -- checking scanned tokens -----------------------------------------------------------
 
     def verify_cached(self, token: str) -> CodeToken | None:
-        """The verified content of ``token`` if this worker verified it before, else ``None``."""
+        """The content of ``token`` if this worker checked it before, else ``None``."""
         if not (MIN_TOKEN_LENGTH <= len(token) <= MAX_TOKEN_LENGTH and token.isascii()):
             return None
         found = self._verified.get(_digest(token.upper()))
         if found is None:
             return None
         if self.keys.by_number("code", found.key_number) is None:
-            return None  # its key was retired since: verify again (and fail)
+            return None  # its key was retired since: check again (and fail)
         return found
 
-    async def verify(self, token: str) -> CodeToken:
-        """Verify a scanned token; raise ``InvalidCodeToken`` for anything not genuine.
+    async def claim(self, token: str) -> ParsedCodeToken:
+        """Step 1 of a scan's check, without the database: parse ``token``, make sure it names a
+        live key of its version's algorithm and, for version 1, verify the Ed25519 signature.
 
-        An unknown key number triggers one (rate-limited) key reload first, so a code signed by
-        a key another worker just created verifies here too.
+        Raises ``InvalidCodeToken``.  The result is not trusted yet: pass it to ``confirm`` with
+        the key number of the code row that has its serial.
         """
-        found = self.verify_cached(token)
-        if found is not None:
-            return found
-        if self.keys.by_number("code", peek_key_number(token)) is None:
-            await self.keys.refresh_if_stale(force=True)
-        decoded = decode_code_token(token, self._public)
+        parsed = parse_code_token(token)
+        await self.ensure_key(parsed.key_number)
+        key = self.keys.by_number("code", parsed.key_number)
+        if key is None:
+            raise InvalidCodeToken(f"unknown key number {parsed.key_number}")
+        public = key.public_key
+        if parsed.version == VERSION_BLS:
+            if not isinstance(public, BlsPublicKey):
+                raise InvalidCodeToken(f"key number {parsed.key_number} is not a BLS key")
+        else:
+            if not isinstance(public, Ed25519PublicKey):
+                raise InvalidCodeToken(f"key number {parsed.key_number} is not an Ed25519 key")
+            try:
+                public.verify(parsed.signature, parsed.signed_message)
+            except InvalidSignature:
+                raise InvalidCodeToken("bad signature") from None
+        return parsed
+
+    def confirm(self, token: str, claim: ParsedCodeToken, issued_key: int) -> CodeToken:
+        """Step 2: accept ``claim`` (from ``claim(token)``) for the code row with its serial,
+        issued with key ``issued_key``; raise ``InvalidCodeToken`` otherwise.
+
+        The token must name the code's own key; a version-2 token must moreover equal the token
+        this server issues for the code (constant-time comparison; the genuine token is computed
+        once and cached).  A confirmed token is remembered (``verify_cached``).
+        """
+        if claim.key_number != issued_key:
+            raise InvalidCodeToken("not the key this code was issued with")
+        if claim.version == VERSION_BLS:
+            genuine = self.token(claim.serial, issued_key)
+            if genuine is None or not hmac.compare_digest(genuine, token.upper()):
+                raise InvalidCodeToken("not the token issued for this code")
+        decoded = CodeToken(serial=claim.serial, key_number=claim.key_number)
         self._verified.put(_digest(token.upper()), decoded)
         return decoded
 
@@ -131,4 +185,3 @@ async def code_url_for(signer: CodeSigner, row: Mapping[str, Any]) -> str | None
         return None
     await signer.ensure_key(key_number)
     return signer.url(serial, key_number)
-

@@ -2,13 +2,20 @@
 
 The QR on a sticker encodes ``{PUBLIC_BASE_URL}/C/{token}``.  The token names a *code serial*
 (码序号), never a grade: grades are live and are looked up when the code is scanned, so a sticker
-never goes stale and cannot be "upgraded" by printing a new one.  The token is signed with Ed25519
-so that the WeChat mini-program (and anyone else) can tell a genuine code from a forged one offline,
-using the public keys published at ``/.well-known/jwks.json`` (``kid`` = ``code-{key_number}``).
+never goes stale and cannot be "upgraded" by printing a new one.  The token is signed so that the
+WeChat mini-program (and anyone else) can tell a genuine code from a forged one offline, using
+the public keys published at ``/.well-known/jwks.json`` (``kid`` = ``code-{key_number}``).
 
-Byte layout (see ``docs/code-token.md`` for the full specification and a worked example)::
+Two byte layouts (see ``docs/code-token.md`` for the full specification and worked examples)::
 
-    version (1 byte, = 1) | key_number (LEB128 varint) | serial (LEB128 varint) | signature (64)
+    version 1: 0x01 | key_number (LEB128 varint) | serial (LEB128 varint) | Ed25519 signature (64)
+    version 2: 0x02 | key_number (LEB128 varint) | serial (LEB128 varint) | BLS signature (48)
+
+Version 2 uses BLS signatures on BLS12-381 in the minimal-signature-size variant
+(``xinyi_api.bls``): 16 bytes shorter, which takes the printed QR from version 6 to version 5 at
+error-correction level M behind a 30-character base URL.  The version follows the key: a code
+keeps the key number — and so the format — it was issued with, so version-1 stickers keep
+verifying until their Ed25519 key is retired.
 
 The signature covers ``SIGNING_DOMAIN + version + key_number + serial``.  The bytes are written as
 RFC 4648 base32, upper case, without ``=`` padding, so the whole URL fits the QR *alphanumeric*
@@ -20,14 +27,16 @@ import binascii
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final, TypeAlias
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from xinyi_api.bls import BlsPrivateKey, BlsPublicKey
+from xinyi_api.keys import public_jwk as _jwk
 
 __all__ = [
     "KEY_NUMBER_MAX",
@@ -36,19 +45,32 @@ __all__ = [
     "SERIAL_MAX",
     "SIGNING_DOMAIN",
     "TOKEN_VERSION",
+    "VERSION_BLS",
+    "VERSION_ED25519",
+    "CodePrivateKey",
+    "CodePublicKey",
     "CodeToken",
     "InvalidCodeToken",
+    "ParsedCodeToken",
     "code_key_id",
     "code_url",
     "decode_code_token",
     "encode_code_token",
     "is_qr_alphanumeric",
+    "parse_code_token",
     "peek_key_number",
     "public_jwk",
 ]
 
-TOKEN_VERSION: Final = 1
-"""Format version byte 格式版本; a new layout gets a new number, old stickers keep working."""
+VERSION_ED25519: Final = 1
+"""Format version 1: Ed25519 signature (64 bytes).  Still verified; issued by Ed25519 keys."""
+
+VERSION_BLS: Final = 2
+"""Format version 2: BLS12-381 minimal-signature-size signature (48 bytes).  Issued by BLS keys."""
+
+TOKEN_VERSION: Final = VERSION_BLS
+"""Format version 格式版本 of newly created code keys; a new layout gets a new number, and old
+stickers keep working."""
 
 SIGNING_DOMAIN: Final = b"xinyi-code\x00"
 """Domain-separation prefix 域分隔前缀: signed but never transmitted.
@@ -62,11 +84,18 @@ SERIAL_MAX: Final = 2**63 - 1
 KEY_NUMBER_MAX: Final = 2**31 - 1
 """Largest signing-key number 密钥编号: the range of a PostgreSQL ``integer``."""
 
-SIGNATURE_LENGTH: Final = 64
+CodePrivateKey: TypeAlias = Ed25519PrivateKey | BlsPrivateKey
+CodePublicKey: TypeAlias = Ed25519PublicKey | BlsPublicKey
+
+SIGNATURE_LENGTHS: Final[Mapping[int, int]] = {VERSION_ED25519: 64, VERSION_BLS: 48}
+"""Signature bytes per format version."""
+
 _SERIAL_VARINT_MAX_BYTES: Final = 9  # ceil(63 / 7)
 _KEY_VARINT_MAX_BYTES: Final = 5  # ceil(31 / 7)
-_MIN_PAYLOAD: Final = 1 + 1 + 1 + SIGNATURE_LENGTH
-_MAX_PAYLOAD: Final = 1 + _KEY_VARINT_MAX_BYTES + _SERIAL_VARINT_MAX_BYTES + SIGNATURE_LENGTH
+_MIN_PAYLOAD: Final = 1 + 1 + 1 + min(SIGNATURE_LENGTHS.values())
+_MAX_PAYLOAD: Final = (
+    1 + _KEY_VARINT_MAX_BYTES + _SERIAL_VARINT_MAX_BYTES + max(SIGNATURE_LENGTHS.values())
+)
 
 
 def _base32_length(n_bytes: int) -> int:
@@ -74,10 +103,10 @@ def _base32_length(n_bytes: int) -> int:
 
 
 MIN_TOKEN_LENGTH: Final = _base32_length(_MIN_PAYLOAD)
-"""Shortest well-formed token (108 characters)."""
+"""Shortest well-formed token of any version (82 characters: version 2, one-byte varints)."""
 
 MAX_TOKEN_LENGTH: Final = _base32_length(_MAX_PAYLOAD)
-"""Longest well-formed token (127 characters)."""
+"""Longest well-formed token of any version (127 characters: version 1, longest varints)."""
 
 # Explicit ASCII ranges: str.upper() maps some non-ASCII letters onto ASCII ones ("ſ" -> "S",
 # "ı" -> "I"), so the alphabet must be checked before any case folding.
@@ -117,22 +146,38 @@ class CodeToken:
     key_number: int
 
 
+@dataclass(frozen=True, slots=True)
+class ParsedCodeToken:
+    """A well-formed token split into its fields — NOT verified: nothing in it is trusted yet.
+
+    ``body`` is the signed part after the domain prefix (version, key number, serial bytes).
+    """
+
+    version: int
+    key_number: int
+    serial: int
+    body: bytes
+    signature: bytes
+
+    @property
+    def signed_message(self) -> bytes:
+        """What the signature covers: ``SIGNING_DOMAIN + body``."""
+        return SIGNING_DOMAIN + self.body
+
+
 def code_key_id(key_number: int) -> str:
     """JWKS ``kid`` of code-signing key ``key_number`` (``code-{key_number}``)."""
     return f"code-{key_number}"
 
 
-def public_jwk(key_number: int, public_key: Ed25519PublicKey) -> dict[str, str]:
-    """The JWK (RFC 8037 ``OKP``/``Ed25519``) that publishes a code-signing public key 验签公钥."""
-    raw = public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
-    return {
-        "kty": "OKP",
-        "crv": "Ed25519",
-        "x": base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii"),
-        "kid": code_key_id(key_number),
-        "use": "sig",
-        "alg": "EdDSA",
-    }
+def public_jwk(key_number: int, public_key: CodePublicKey) -> dict[str, Any]:
+    """The JWK that publishes a code-signing public key 验签公钥.
+
+    Ed25519 (version-1 tokens): RFC 8037 ``OKP`` / ``Ed25519``, ``alg`` ``EdDSA``.
+    BLS (version-2 tokens): ``OKP`` / ``Bls12381G2`` with ``x`` the 96-byte compressed G2 point
+    (draft-ietf-cose-bls-key-representations-03) and ``alg`` the BLS ciphersuite ID.
+    """
+    return _jwk(code_key_id(key_number), public_key)
 
 
 def _check_int(name: str, value: int, low: int, high: int) -> None:
@@ -172,31 +217,42 @@ def _read_varint(data: bytes, pos: int, max_bytes: int, field: str) -> tuple[int
     raise InvalidCodeToken(f"{field} too long")
 
 
-def _signed_body(serial: int, key_number: int) -> bytes:
-    return bytes([TOKEN_VERSION]) + _write_varint(key_number) + _write_varint(serial)
+def _signed_body(version: int, serial: int, key_number: int) -> bytes:
+    return bytes([version]) + _write_varint(key_number) + _write_varint(serial)
 
 
-def encode_code_token(serial: int, key_number: int, private_key: Ed25519PrivateKey) -> str:
+def encode_code_token(serial: int, key_number: int, private_key: CodePrivateKey) -> str:
     """Sign code serial ``serial`` 码序号 with key ``key_number`` and return the token.
 
-    The result is upper-case unpadded base32 of 108 to 127 characters (at most 117 while
-    serials stay below 2**42 and key numbers below 2**14).  Ed25519 signing is deterministic,
-    so the same inputs always give the same token.
+    The key decides the format: an ``Ed25519PrivateKey`` gives a version-1 token (108 to 127
+    characters, at most 117 while serials stay below 2**42 and key numbers below 2**14), a
+    ``BlsPrivateKey`` a version-2 token (82 to 101 characters; at most 88 — QR version 5 behind
+    a 30-character base URL — while ``serial < 2**35`` with ``key_number < 2**7``, or
+    ``serial < 2**28`` with ``key_number < 2**14``).  Both signatures are deterministic, so the
+    same inputs always give the same token.
 
     Raises ``ValueError`` when ``serial`` is outside ``1..SERIAL_MAX`` or ``key_number`` outside
     ``0..KEY_NUMBER_MAX``.
     """
     _check_int("serial", serial, 1, SERIAL_MAX)
     _check_int("key_number", key_number, 0, KEY_NUMBER_MAX)
-    body = _signed_body(serial, key_number)
+    if isinstance(private_key, BlsPrivateKey):
+        body = _signed_body(VERSION_BLS, serial, key_number)
+    elif isinstance(private_key, Ed25519PrivateKey):
+        body = _signed_body(VERSION_ED25519, serial, key_number)
+    else:
+        raise TypeError(f"not a code-signing private key: {type(private_key).__name__}")
     signature = private_key.sign(SIGNING_DOMAIN + body)
     return base64.b32encode(body + signature).decode("ascii").rstrip("=")
 
 
-def _unpack(token: str) -> tuple[bytes, int, int, bytes]:
-    """Check the shape of ``token`` and split it into (signed body, key number, serial, signature).
+def parse_code_token(token: str) -> ParsedCodeToken:
+    """Check the shape of ``token`` and split it into its fields, WITHOUT verifying it.
 
-    Nothing here is trusted yet: the caller must verify the signature before using the serial.
+    Cheap and bounded (at most 127 characters are decoded, nothing cryptographic happens), so it
+    is safe to run on anything a client sends.  Raises ``InvalidCodeToken`` — and nothing else —
+    when the token is malformed: wrong length, bad alphabet or base32, unknown version, truncated,
+    over-long or non-minimal varints, numbers out of range, wrong signature length.
     """
     # Length first: it is O(1) and bounds the work everything below can be made to do.
     if not isinstance(token, str):
@@ -217,8 +273,10 @@ def _unpack(token: str) -> tuple[bytes, int, int, bytes]:
     if base64.b32encode(raw).decode("ascii").rstrip("=") != canonical:
         raise InvalidCodeToken("non-canonical base32")
 
-    if raw[0] != TOKEN_VERSION:
-        raise InvalidCodeToken(f"unsupported version {raw[0]}")
+    version = raw[0]
+    signature_length = SIGNATURE_LENGTHS.get(version)
+    if signature_length is None:
+        raise InvalidCodeToken(f"unsupported version {version}")
     key_number, pos = _read_varint(raw, 1, _KEY_VARINT_MAX_BYTES, "key number")
     serial, pos = _read_varint(raw, pos, _SERIAL_VARINT_MAX_BYTES, "serial")
     if key_number > KEY_NUMBER_MAX:
@@ -226,11 +284,12 @@ def _unpack(token: str) -> tuple[bytes, int, int, bytes]:
     if not 1 <= serial <= SERIAL_MAX:
         raise InvalidCodeToken("serial out of range")
     signature = raw[pos:]
-    if len(signature) < SIGNATURE_LENGTH:
+    if len(signature) < signature_length:
         raise InvalidCodeToken("truncated signature")
-    if len(signature) > SIGNATURE_LENGTH:
+    if len(signature) > signature_length:
         raise InvalidCodeToken("trailing bytes")
-    return raw[:pos], key_number, serial, signature
+    return ParsedCodeToken(version=version, key_number=key_number, serial=serial,
+                           body=raw[:pos], signature=signature)
 
 
 def peek_key_number(token: str) -> int:
@@ -239,30 +298,36 @@ def peek_key_number(token: str) -> int:
     Meant for routing and logging (which key would verify this?), never for trusting the token.
     Raises ``InvalidCodeToken`` when the token is malformed.
     """
-    _, key_number, _, _ = _unpack(token)
-    return key_number
+    return parse_code_token(token).key_number
 
 
-def decode_code_token(token: str, public_keys: Mapping[int, Ed25519PublicKey]) -> CodeToken:
-    """Verify a code token 码令牌 and return its serial and key number.
+def decode_code_token(token: str, public_keys: Mapping[int, CodePublicKey]) -> CodeToken:
+    """Verify a code token 码令牌 of either version and return its serial and key number.
 
-    ``public_keys`` maps key numbers to the code-signing public keys currently accepted; keep
-    retired keys in it for as long as stickers signed with them are in circulation.  Upper- and
-    lower-case input are both accepted (phone scanners and humans change case).
+    This is the full offline check a third party makes.  ``public_keys`` maps key numbers to the
+    code-signing public keys currently accepted; keep retired keys in it for as long as stickers
+    signed with them are in circulation.  A version-1 token must name an Ed25519 key, a version-2
+    token a BLS key.  Upper- and lower-case input are both accepted (phone scanners and humans
+    change case).  A version-2 check costs a pairing (~1.5 ms); see ``CodeSigner`` for how the
+    server avoids it.
 
     Raises ``InvalidCodeToken`` — and no other exception — for any string that is not a genuine
-    token: wrong length, bad alphabet or base32, unknown version, truncated or over-long varints,
-    unknown key number, bad signature, trailing bytes.
+    token: everything ``parse_code_token`` refuses, an unknown key number, a key of the other
+    algorithm, a bad signature.
     """
-    body, key_number, serial, signature = _unpack(token)
-    public_key = public_keys.get(key_number)
+    parsed = parse_code_token(token)
+    public_key = public_keys.get(parsed.key_number)
     if public_key is None:
-        raise InvalidCodeToken(f"unknown key number {key_number}")
+        raise InvalidCodeToken(f"unknown key number {parsed.key_number}")
+    expected = BlsPublicKey if parsed.version == VERSION_BLS else Ed25519PublicKey
+    if not isinstance(public_key, expected):
+        raise InvalidCodeToken(
+            f"key number {parsed.key_number} is not a key of token version {parsed.version}")
     try:
-        public_key.verify(signature, SIGNING_DOMAIN + body)
+        public_key.verify(parsed.signature, parsed.signed_message)
     except InvalidSignature:
         raise InvalidCodeToken("bad signature") from None
-    return CodeToken(serial=serial, key_number=key_number)
+    return CodeToken(serial=parsed.serial, key_number=parsed.key_number)
 
 
 def code_url(base_url: str, token: str) -> str:
