@@ -4,12 +4,8 @@ FROM subjects
 WHERE id = ANY($1::text[]);
 
 -- name: load_records
--- Repaired and withdrawn records never count, so they are not loaded.
-SELECT id, subject_id, kind, severity, result, title, occurred_on, public_until, status,
-       source_department
-FROM credit_records
-WHERE subject_id = ANY($1::text[]) AND status IN ('active', 'objected')
-ORDER BY subject_id, occurred_on DESC, id;
+-- Active and objected records, per subject newest first (migrations/0003_grading_records.sql).
+SELECT * FROM grading_records($1::text[]);
 
 -- name: upsert_grades
 -- Writes a batch of grades in one statement; history gets a row only when something changed.
