@@ -3,7 +3,10 @@
 1. Starts an embedded PostgreSQL (pgserver) under /tmp, migrates, creates ``--stores`` beef-soup
    stores, ``--consumers`` established consumer accounts (not "new": the burst rule would hold
    their ratings and skip the regrade) and one fresh visit proof (到店证明) per consumer, each
-   for one store.
+   for one store, plus ``--history`` earlier ratings per store (40 days old, by other
+   consumers) in both apps' tables, then ``VACUUM ANALYZE`` — tables with statistics, as in a
+   running system. (Analysed *empty*, the planner would cache sequential-scan plans for the
+   rating tables in every connection and keep them through the short run as the tables grow.)
 2. Serves, one after the other with the same uvicorn settings (1 worker, 127.0.0.1, pool 10):
    - the **baseline**: a bare Litestar endpoint doing one asyncpg INSERT into
      ``bench_ratings``, which has the same ``UNIQUE (consumer_id, subject_id, period_start)``
@@ -35,6 +38,7 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import msgspec
@@ -83,7 +87,7 @@ CREATE TABLE IF NOT EXISTS bench_ratings (
 
 @post("/bare/stores/{store_id:str}/ratings", status_code=201)
 async def bare_rate(store_id: str, data: JSONBody[BareRating],
-                    request: Request[None, None, None]) -> dict[str, int]:
+                    request: Request[Any, Any, Any]) -> dict[str, int]:
     pool: asyncpg.Pool = request.app.state.pool
     consumer = request.headers.get("x-bench-consumer", "")
     async with pool.acquire() as conn:
@@ -120,7 +124,25 @@ class Submission:
     token: str
 
 
-async def load_data(url: str, stores: int, consumers: int) -> list[Submission]:
+# Earlier ratings: ``$2`` per store by other consumers, 40 days old (outside every abuse-rule
+# window and every 30-day period), in the app's table and in the baseline's.
+HISTORY = """
+INSERT INTO ratings (consumer_id, subject_id, department, period_start, stars, text, status,
+                     created_at, updated_at)
+SELECT 'c_past' || lpad(k::text, 3, '0') || lpad(n::text, 8, '0'), 'S' || lpad(n::text, 8, '0'),
+       'scjg', now() - interval '40 days', 3 + (n + k) % 3, '汤不错', 'published',
+       now() - interval '40 days', now() - interval '40 days'
+FROM generate_series(1, $1) AS n, generate_series(1, $2) AS k
+"""
+BASELINE_HISTORY = """
+INSERT INTO bench_ratings (consumer_id, subject_id, period_start, stars, text)
+SELECT 'c_past' || lpad(k::text, 3, '0') || lpad(n::text, 8, '0'), 'S' || lpad(n::text, 8, '0'),
+       now() - interval '40 days', 3 + (n + k) % 3, '汤不错'
+FROM generate_series(1, $1) AS n, generate_series(1, $2) AS k
+"""
+
+
+async def load_data(url: str, stores: int, consumers: int, history: int = 20) -> list[Submission]:
     settings = Settings(database_url=url, secret_key=SECRET)
     conn = await connect(url)
     try:
@@ -156,6 +178,9 @@ async def load_data(url: str, stores: int, consumers: int) -> list[Submission]:
         await conn.copy_records_to_table(
             "visit_proofs", records=[(c, s, now, now) for c, s in zip(ids, store_of, strict=True)],
             columns=["consumer_id", "subject_id", "first_at", "last_at"])
+        if history:
+            await conn.execute(HISTORY, stores, history)
+            await conn.execute(BASELINE_HISTORY, stores, history)
         await conn.execute("VACUUM ANALYZE")
     finally:
         await conn.close()
@@ -276,6 +301,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--stores", type=int, default=2000)
     parser.add_argument("--consumers", type=int, default=80_000)
+    parser.add_argument("--history", type=int, default=20,
+                        help="earlier ratings per store (40 days old) before the run")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
@@ -283,17 +310,17 @@ def main() -> None:
                         help="uvicorn factory of the app under test")
     args = parser.parse_args()
 
-    import pgserver
+    from pgserver.postgres_server import get_server
 
     workdir = Path(tempfile.mkdtemp(prefix="xinyi-bench-ratings-", dir="/tmp"))
     logs = workdir / "logs"
     logs.mkdir()
     log(f"xinyi-api rating benchmark — {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
-    server = pgserver.get_server(workdir / "pgdata", cleanup_mode="stop")
+    server = get_server(workdir / "pgdata", cleanup_mode="stop")
     try:
         url = server.get_uri()
         log(f"loading {args.stores:,} stores, {args.consumers:,} consumers with visit proofs …")
-        subs = asyncio.run(load_data(url, args.stores, args.consumers))
+        subs = asyncio.run(load_data(url, args.stores, args.consumers, args.history))
         env = {"DATABASE_URL": url, "XINYI_SECRET_KEY": SECRET, "XINYI_LOG_LEVEL": "WARNING",
                "XINYI_DB_POOL_MAX": "10", "PYTHONPATH": f"{ROOT}:{ROOT / 'src'}",
                # Count every hit, but high enough that one client address is not refused.
