@@ -1,5 +1,7 @@
 -- Ratings (docs/consumers.md): maintained summaries instead of aggregating every rating on each
--- regrade, and a new rating's whole write path in one statement.
+-- regrade, and a new rating in two statements: rating_prepare (rate limits, the store's credit
+-- file), then — the caller having graded the store as it will be — rating_submit (everything
+-- else, the grades included).
 
 LOCK TABLE ratings IN SHARE MODE;  -- no rating changes between the backfill and the triggers
 
@@ -150,27 +152,84 @@ BEGIN
     RETURN reasons;
 END $$;
 
--- A submission, in one statement: the store (exists, open), the visit proof, the dimensions, the
+-- Rate-limit counting (consumers.ratelimit): one definition for the generic hit and for
+-- rating_prepare. Windows start at multiples of their length (epoch seconds), so every worker
+-- agrees on them; buckets come sorted (no deadlocks).
+CREATE FUNCTION rate_limit_hit(p_buckets text[], p_windows int[])
+RETURNS TABLE (bucket text, n integer, window_start timestamptz) LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+    INSERT INTO rate_limit_counters AS c (bucket, window_start, n)
+    SELECT t.b, to_timestamp((extract(epoch FROM clock_timestamp())::bigint / t.w) * t.w), 1
+    FROM unnest(p_buckets, p_windows) AS t (b, w)
+    ON CONFLICT (bucket, window_start) DO UPDATE SET n = c.n + 1
+    RETURNING c.bucket, c.n, c.window_start;
+END $$;
+
+-- A store as the rating path needs it, and its credit file as grading reads it (the subject row
+-- of grading/queries.sql load_subjects, the records of grading_records in their order): null
+-- when p_store is not a store.
+CREATE FUNCTION rating_grading_file(p_store text) RETURNS json LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (
+        SELECT json_build_object(
+            'subject_type', s.type, 'industry', s.industry, 'region_code', s.region_code,
+            'closed', s.closed_at IS NOT NULL, 'created_by', s.created_by,
+            'owner_closed', coalesce((SELECT e.closed_at IS NOT NULL FROM subjects e
+                                      WHERE e.id = s.enterprise_id), false),
+            'records', (SELECT coalesce(json_agg(g ORDER BY g.occurred_on DESC, g.id), '[]')
+                        FROM grading_records(ARRAY[p_store]) AS g))
+        FROM subjects s WHERE s.id = p_store AND s.type = 'store');
+END $$;
+
+-- First statement of a submission, on its own (autocommit): counts the rate-limit hits and reads
+-- what the caller needs to check the request and to grade the store as it will be with the
+-- rating: the store and its file (with the file's md5 fingerprint), the visit proof and the
+-- rating summary. The counters need no durability (a crash forgets the last moments' hits), so
+-- this statement commits asynchronously: the row lock of a busy counter (one client address) is
+-- released without waiting for the disk. (Never call it inside a transaction: that transaction
+-- would commit asynchronously too.)
+CREATE FUNCTION rating_prepare(p_buckets text[], p_windows int[], p_consumer text, p_store text,
+                               p_visit_hours int) RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+    store json;
+BEGIN
+    PERFORM set_config('synchronous_commit', 'off', true);
+    store := rating_grading_file(p_store);
+    RETURN json_build_object(
+        'hits', (SELECT json_agg(h) FROM rate_limit_hit(p_buckets, p_windows) AS h),
+        'store', store, 'fingerprint', md5(store::text),
+        'visit', has_visit_proof(p_consumer, p_store, p_visit_hours),
+        'ratings', (SELECT json_build_object('n', n, 'total', total) FROM rating_summaries
+                    WHERE subject_id = p_store));
+END $$;
+
+-- The submission, in one statement: the store (exists, open), the visit proof, the
 -- (consumer, store) slot lock, and — when the slot holds no rating of the current period — the
--- abuse rules, the insert, the burst hold, the audit entry and the store's credit file for the
--- regrade. Answers JSON: {"outcome": …} with
---   not-found | closed | no-visit-proof | unknown-dimension (+ industry): nothing written;
---   existing (+ rating_id): the slot is locked, the caller edits that rating;
---   created (+ rating, status, held, audit_id, file): file is null when the public picture did
---   not change (a held rating), else the subject row, its grading records (grading_records) and
---   the store's rating summary, after this rating.
--- p_coverage: {industry: {"department": …, "dimensions": [key, …]}} of the scenarios covering
--- stores (ratings.service.coverage); other industries use p_default_dimensions and the store's
--- creating department.
+-- abuse rules, the insert, the burst hold, the audit entry and the grades. Answers JSON
+-- {"outcome": …}:
+--   not-found | closed | no-visit-proof: nothing written;
+--   existing (+ rating_id): the slot holds this period's rating; the caller edits it (in a
+--     transaction: the slot lock is held until it ends);
+--   created (+ rating, held, audit_id, file).
+-- p_rating_department: who moderates it (the caller decides from the store's scenario, for
+-- p_industry). Grades: when the rating is published, the store must be regraded in this
+-- transaction. Either the caller graded it ahead (p_schemes … p_review_on, one entry per rule,
+-- computed from rating_prepare's file with this rating counted): they are stored if the file is
+-- still the one graded — industry, summary (p_expect_n, p_expect_total) and fingerprint
+-- unchanged, and no burst hold — else SQLSTATE XR001 undoes the statement and the caller takes
+-- the other way: inside its own transaction, p_schemes null, and `file` comes back (the file
+-- after this rating, and its summary) for the caller to grade and store before committing.
 CREATE FUNCTION rating_submit(
     p_consumer text, p_role text, p_department text, p_store text, p_stars int,
-    p_dimensions jsonb, p_text text, p_text_hash text, p_visit_hours int, p_coverage jsonb,
-    p_default_dimensions text[], p_burst int, p_many_stores int, p_endpoint text
+    p_dimensions jsonb, p_text text, p_text_hash text, p_visit_hours int,
+    p_rating_department text, p_industry text, p_burst int, p_many_stores int, p_endpoint text,
+    p_fingerprint text, p_expect_n int, p_expect_total int, p_schemes text[], p_versions text[],
+    p_scores int[], p_grades text[], p_explanations text[], p_review_on date[]
 ) RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     store record;
-    cover jsonb;
-    allowed text[];
     slot record;
     reasons text[];
     new_status text;
@@ -178,8 +237,10 @@ DECLARE
     held int := 0;
     entry_id bigint;
     file json;
+    now_n int;
+    now_total int;
 BEGIN
-    SELECT s.type, s.industry, s.region_code, s.created_by, s.closed_at IS NOT NULL AS closed,
+    SELECT s.type, s.industry, s.closed_at IS NOT NULL AS closed,
            coalesce((SELECT e.closed_at IS NOT NULL FROM subjects e WHERE e.id = s.enterprise_id),
                     false) AS owner_closed
     INTO store FROM subjects s WHERE s.id = p_store;
@@ -192,11 +253,8 @@ BEGIN
     IF NOT has_visit_proof(p_consumer, p_store, p_visit_hours) THEN
         RETURN json_build_object('outcome', 'no-visit-proof');
     END IF;
-    cover := p_coverage -> store.industry;
-    allowed := CASE WHEN cover IS NULL THEN p_default_dimensions
-                    ELSE ARRAY(SELECT jsonb_array_elements_text(cover -> 'dimensions')) END;
-    IF EXISTS (SELECT 1 FROM jsonb_object_keys(p_dimensions) AS k WHERE k <> ALL (allowed)) THEN
-        RETURN json_build_object('outcome', 'unknown-dimension', 'industry', store.industry);
+    IF p_schemes IS NOT NULL AND store.industry IS DISTINCT FROM p_industry THEN
+        RAISE EXCEPTION 'store % changed since it was graded', p_store USING ERRCODE = 'XR001';
     END IF;
 
     -- The per-(consumer, store) row every submission locks: concurrent submissions queue here.
@@ -217,8 +275,8 @@ BEGIN
     new_status := CASE WHEN cardinality(reasons) > 0 THEN 'held' ELSE 'published' END;
     INSERT INTO ratings (consumer_id, subject_id, department, period_start, stars, dimensions,
                          text, text_hash, status, hold_reasons)
-    VALUES (p_consumer, p_store, coalesce(cover ->> 'department', store.created_by, ''),
-            slot.period_start, p_stars, p_dimensions, p_text, p_text_hash, new_status, reasons)
+    VALUES (p_consumer, p_store, p_rating_department, slot.period_start, p_stars, p_dimensions,
+            p_text, p_text_hash, new_status, reasons)
     RETURNING * INTO rating;
     UPDATE rating_slots SET rating_id = rating.id
     WHERE consumer_id = p_consumer AND subject_id = p_store;
@@ -241,14 +299,21 @@ BEGIN
                              p_endpoint, NULL,
                              jsonb_build_object('rating_id', rating.id, 'status', new_status));
     IF new_status = 'published' OR held > 0 THEN
-        file := json_build_object(
-            'subject_type', store.type, 'industry', store.industry,
-            'region_code', store.region_code, 'closed', store.closed,
-            -- grading_records' selection (inlined: a plain call), in its order.
-            'records', (SELECT coalesce(json_agg(g ORDER BY g.occurred_on DESC, g.id), '[]')
-                        FROM grading_records(ARRAY[p_store]) AS g),
-            'ratings', (SELECT json_build_object('n', n, 'total', total)
-                        FROM rating_summaries WHERE subject_id = p_store));
+        SELECT n, total INTO now_n, now_total FROM rating_summaries WHERE subject_id = p_store;
+        IF p_schemes IS NULL THEN
+            file := json_build_object('store', rating_grading_file(p_store),
+                                      'ratings', json_build_object('n', coalesce(now_n, 0),
+                                                                   'total', coalesce(now_total, 0)));
+        ELSIF held > 0 OR now_n IS DISTINCT FROM p_expect_n
+              OR now_total IS DISTINCT FROM p_expect_total
+              OR md5(rating_grading_file(p_store)::text) IS DISTINCT FROM p_fingerprint THEN
+            RAISE EXCEPTION 'the credit file of % changed since it was graded', p_store
+                USING ERRCODE = 'XR001';
+        ELSE
+            PERFORM grades_store(array_fill(p_store, ARRAY[cardinality(p_schemes)]), p_schemes,
+                                 p_versions, p_scores, p_grades, p_explanations::jsonb[],
+                                 p_review_on);
+        END IF;
     END IF;
     RETURN json_build_object('outcome', 'created', 'rating', row_to_json(rating),
                              'held', held, 'audit_id', entry_id, 'file', file);

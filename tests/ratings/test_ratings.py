@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 
 import asyncpg
+import pytest
 
 from tests.codes.conftest import eventually
 from tests.conftest import assert_problem
@@ -20,6 +22,7 @@ from tests.ratings.conftest import (
     veteran,
     visit_and_rate,
 )
+from xinyi_api.db.pool import connect
 from xinyi_api.grading.service import explanation_json
 
 
@@ -275,3 +278,72 @@ async def test_maintained_summaries_equal_the_ratings_and_the_one_statement_regr
         assert row["explanation"] == json.loads(json.dumps(explanation_json(result)))
     assert "消费者评价 8 条" in str(stored["public"]["explanation"])
     assert "日常检查" in str(stored["beef_soup"]["explanation"])  # the records came along
+
+
+async def test_a_file_that_changes_after_it_was_graded_is_regraded_inside_a_transaction(
+    client: Client, shop: Shop, conn: asyncpg.Connection, database_url: str
+) -> None:
+    """The write statement stores grades computed ahead only for the file they were computed
+    from; another rating landing in between sends the submission the transactional way."""
+    await veteran(conn, "early", "late")
+    await visit_and_rate(client, shop, consumer(client.app, "early"), 2)
+    late = consumer(client.app, "late")
+    await scan(client, shop, late)
+
+    async def rate_meanwhile() -> None:
+        """Another rating of the store, committed once "late"'s write waits for it."""
+        other = await connect(database_url)
+        try:
+            async with other.transaction():
+                await other.execute(
+                    "INSERT INTO ratings (consumer_id, subject_id, department, period_start, "
+                    "stars, status) VALUES ('c_elsewhere', $1, 'scjg', now(), 5, 'published')",
+                    shop.id)
+                inserted.set()
+
+                async def write_waits() -> bool:
+                    return bool(await other.fetchval(  # (its query text may not be current)
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND datname = current_database()"))
+
+                await eventually(write_waits, within=10)
+        finally:
+            await other.close()
+
+    # The test client runs the app on this thread until the response: the other rating has to
+    # come from another thread.
+    inserted = threading.Event()
+    loop = asyncio.get_running_loop()
+    meanwhile = loop.run_in_executor(None, lambda: asyncio.run(rate_meanwhile()))
+    await loop.run_in_executor(None, inserted.wait, 10)
+    written = await client.post(f"/api/v1/stores/{shop.id}/ratings", headers=late,
+                                json={"stars": 4})
+    await meanwhile
+    assert written.status_code == 201, written.text
+    grader = client.app.state.grader
+    today = client.app.state.clock.today()
+    stored = await conn.fetchval(
+        "SELECT explanation FROM grades WHERE subject_id = $1 AND scheme = 'public'", shop.id)
+    full = [r for r in grader.grade_files(await grader.load_files(conn, [shop.id], today), today)
+            if r.scheme == "public"]
+    assert stored == json.loads(json.dumps(explanation_json(full[0])))
+    assert "消费者评价 3 条" in str(stored)
+
+
+async def test_the_write_refuses_grades_computed_for_another_file(
+    client: Client, shop: Shop, conn: asyncpg.Connection
+) -> None:
+    """SQLSTATE XR001 undoes the whole statement: no rating, no slot, no audit entry."""
+    await veteran(conn, "zed")
+    await scan(client, shop, consumer(client.app, "zed"))
+    before = await conn.fetchval("SELECT (SELECT count(*) FROM ratings) + (SELECT count(*) FROM "
+                                 "rating_slots) + (SELECT count(*) FROM audit_log)")
+    with pytest.raises(asyncpg.PostgresError) as caught:
+        await conn.fetchval(
+            "SELECT rating_submit($1, 'consumer', NULL, $2, 4, '{}', '', NULL, 24, 'scjg', "
+            "'beef_soup', 4, 5, 'test', 'not-the-fingerprint', 1, 4, ARRAY['public'], "
+            "ARRAY['1'], ARRAY[700], ARRAY['B'], ARRAY['{}'], ARRAY[NULL::date])",
+            consumer_id("zed"), shop.id)
+    assert caught.value.sqlstate == "XR001"
+    assert await conn.fetchval("SELECT (SELECT count(*) FROM ratings) + (SELECT count(*) FROM "
+                               "rating_slots) + (SELECT count(*) FROM audit_log)") == before

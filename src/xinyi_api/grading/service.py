@@ -107,7 +107,7 @@ async def store_grades(conn: asyncpg.Connection, results: Sequence[GradeResult])
         [r.rule_version for r in results],
         [r.score for r in results],
         [r.grade for r in results],
-        [explanation_json(r) for r in results],
+        [explanation_text(r) for r in results],
         [r.review_on for r in results],
     )
 
@@ -115,3 +115,9 @@ async def store_grades(conn: asyncpg.Connection, results: Sequence[GradeResult])
 def explanation_json(result: GradeResult) -> Any:
     """The explanation as plain JSON data for the ``jsonb`` column."""
     return msgspec.to_builtins(result.explanation)
+
+
+def explanation_text(result: GradeResult) -> str:
+    """The same as JSON text (what ``grades_store`` takes; msgspec encodes it ten times faster
+    than the ``jsonb`` codec's ``json.dumps``)."""
+    return msgspec.json.encode(result.explanation).decode()

@@ -6,12 +6,19 @@ FROM subjects s WHERE id = $1;
 -- name: has_visit
 SELECT has_visit_proof($1, $2, $3);
 
+-- name: prepare_rating
+-- The first statement of a submission, on its own (migrations/0301_…sql): $1 buckets,
+-- $2 windows (seconds), $3 consumer, $4 store, $5 visit window (hours). Answers JSON text.
+SELECT rating_prepare($1, $2, $3, $4, $5)::text;
+
 -- name: submit_rating
--- Everything of a submission up to the grading, in one statement (migrations/0301_…sql):
--- $1 consumer, $2 role, $3 department, $4 store, $5 stars, $6 dimensions, $7 text, $8 text hash,
--- $9 visit window (hours), $10 coverage, $11 default dimensions, $12 burst, $13 many_stores
--- thresholds, $14 endpoint. Answers JSON text.
-SELECT rating_submit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)::text;
+-- The write (migrations/0301_…sql): $1 consumer, $2 role, $3 department, $4 store, $5 stars,
+-- $6 dimensions, $7 text, $8 text hash, $9 visit window, $10 the rating's department,
+-- $11 industry, $12 burst, $13 many_stores, $14 endpoint, then the grades computed ahead (or all
+-- null inside a transaction): $15 fingerprint, $16 count, $17 sum, $18 schemes, $19 rule
+-- versions, $20 scores, $21 grades, $22 explanations (JSON text), $23 review dates.
+SELECT rating_submit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                     $18, $19, $20, $21, $22, $23)::text;
 
 -- name: hold_reasons
 -- $1 consumer, $2 store, $3 text hash (or null), $4 burst, $5 many_stores (service.SUSPICION).

@@ -42,7 +42,7 @@ from xinyi_api.consumers.masking import mask
 from xinyi_api.db.queries import Queries
 from xinyi_api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from xinyi_api.grading.engine import CreditFile, RatingSummary, RecordFact
-from xinyi_api.grading.service import Grader
+from xinyi_api.grading.service import Grader, explanation_text
 from xinyi_api.ratings import schemas
 from xinyi_api.scenario_api import RatingDimension, Scenario
 from xinyi_api.scenarios_loader import ScenarioRegistry
@@ -97,25 +97,11 @@ def dimensions_for(scenario: Scenario | None) -> tuple[RatingDimension, ...]:
         else DEFAULT_DIMENSIONS
 
 
-def responsible_department(scenario: Scenario | None, store: asyncpg.Record) -> str:
+def responsible_department(scenario: Scenario | None, created_by: str | None) -> str:
     """The department of the store's scenario (主管部门), else the store's creating department."""
     if scenario is not None:
         return scenario.department
-    return str(store["created_by"] or "")
-
-
-def coverage(registry: ScenarioRegistry) -> dict[str, Any]:
-    """``{industry: {"department", "dimensions"}}`` of stores a scenario covers — what
-    ``scenario_for``, ``dimensions_for`` and ``responsible_department`` decide, as data for
-    ``rating_submit`` (industries not in it: default dimensions, the creating department)."""
-    covered: dict[str, Any] = {}
-    for scenario in registry.scenarios:
-        if "store" in scenario.subject_types:
-            for industry in scenario.industries:
-                covered.setdefault(industry, {
-                    "department": scenario.department,
-                    "dimensions": [d.key for d in dimensions_for(scenario)]})
-    return covered
+    return created_by or ""
 
 
 async def rateable_store(conn: asyncpg.Connection, store_id: str) -> asyncpg.Record:
@@ -184,15 +170,35 @@ class _Totals(msgspec.Struct):
     total: int
 
 
-class _File(msgspec.Struct):
-    """A store's credit file as ``rating_submit`` hands it to the grader."""
+class _Store(msgspec.Struct):
+    """A store and its credit file as the rating functions read it (``rating_grading_file``)."""
 
     subject_type: str
     industry: str
     region_code: str
     closed: bool
+    created_by: str | None
+    owner_closed: bool
     records: list[RecordFact]
+
+
+class _Hit(msgspec.Struct):
+    bucket: str
+    n: int
+    window_start: datetime
+
+
+class _Prepared(msgspec.Struct):
+    hits: list[_Hit]
+    store: _Store | None
+    fingerprint: str | None
+    visit: bool
     ratings: _Totals | None
+
+
+class _Graded(msgspec.Struct):
+    store: _Store
+    ratings: _Totals
 
 
 class _NewRating(msgspec.Struct):
@@ -212,10 +218,13 @@ class _NewRating(msgspec.Struct):
 class _Submitted(msgspec.Struct):
     outcome: str
     rating_id: str | None = None
-    industry: str | None = None
     rating: _NewRating | None = None
     audit_id: int | None = None
-    file: _File | None = None
+    file: _Graded | None = None
+
+
+STALE_FILE = "XR001"
+"""SQLSTATE of ``rating_submit`` when the file graded ahead changed before the write."""
 
 
 async def submit(
@@ -223,40 +232,96 @@ async def submit(
     principal: Principal, store_id: str, data: schemas.RatingCreate, today: date, *,
     endpoint: str,
 ) -> schemas.RatingWritten:
-    """Rate a store (or edit this period's rating). One transaction; regrades when the public
-    picture changes."""
-    await ratelimit.hit(conn, settings, {"rating": principal.sub,
-                                         "rating_address": current_address()})
+    """Rate a store (or edit this period's rating); regrades the store in the same transaction
+    when the public picture changes.
+
+    Usually two statements: ``rating_prepare`` counts the rate-limit hits and reads the store's
+    credit file; the checks run here, and the store is graded as it will be with this rating;
+    ``rating_submit`` then writes everything, grades included, in one autocommit statement — if
+    the file is still the one graded (else it undoes itself and the submission takes the
+    transactional way, as do edits and stores with a scenario loader).
+    """
+    if conn.is_in_transaction():  # rating_prepare commits asynchronously, and so would it
+        raise RuntimeError("ratings.service.submit runs its own statements and transaction")
     text = mask(data.text.strip())
     text_hash = _text_hash(text)
-    async with conn.transaction():
-        raw = await conn.fetchval(
-            q.submit_rating, principal.sub, principal.role, principal.department, store_id,
-            data.stars, data.dimensions, text, text_hash, settings.visit_window_hours,
-            coverage(registry), [d.key for d in DEFAULT_DIMENSIONS], SUSPICION.burst,
+    checked = ratelimit.buckets(settings, {"rating": principal.sub,
+                                           "rating_address": current_address()})
+    prepared = msgspec.json.decode(await conn.fetchval(
+        q.prepare_rating, [b for b, _ in checked], [lim.seconds for _, lim in checked],
+        principal.sub, store_id, settings.visit_window_hours), type=_Prepared)
+    ratelimit.enforce(((h.bucket, h.n, h.window_start) for h in prepared.hits), checked)
+    await ratelimit.collect_garbage_sometimes(conn)
+    store = prepared.store
+    if store is None:
+        raise NotFound(f"no store {store_id}")
+    if store.closed or store.owner_closed:
+        raise _closed(store_id)
+    if not prepared.visit:
+        raise _no_visit_proof(settings)
+    scenario = scenario_for(registry, "store", store.industry)
+    _check_dimensions(data.dimensions, dimensions_for(scenario))
+    args = (principal.sub, principal.role, principal.department, store_id, data.stars,
+            data.dimensions, text, text_hash, settings.visit_window_hours,
+            responsible_department(scenario, store.created_by), store.industry, SUSPICION.burst,
             SUSPICION.many_stores, endpoint)
-        result = msgspec.json.decode(raw, type=_Submitted)
-        if result.outcome == "not-found":
-            raise NotFound(f"no store {store_id}")
-        if result.outcome == "closed":
-            raise Conflict(f"{store_id} is closed (已歇业) and takes no new ratings",
-                           slug="store-closed")
-        if result.outcome == "no-visit-proof":
-            raise _no_visit_proof(settings)
-        if result.outcome == "unknown-dimension":
-            _check_dimensions(data.dimensions,
-                              dimensions_for(scenario_for(registry, "store",
-                                                          result.industry or "")))
+
+    totals = prepared.ratings or _Totals(0, 0)
+    ahead = _credit_file(store_id, store, _Totals(totals.n + 1, totals.total + data.stars))
+    if not any(s.loader is not None and s.covers(ahead) for s in registry.scenarios):
+        # Nothing but this rating can change the file between here and the write (which checks
+        # it did not): grade it now and store the grades in the write statement itself.
+        results = grader.grade_files({store_id: ahead}, today)
+        try:
+            raw = await conn.fetchval(
+                q.submit_rating, *args, prepared.fingerprint, totals.n + 1,
+                totals.total + data.stars, [r.scheme for r in results],
+                [r.rule_version for r in results], [r.score for r in results],
+                [r.grade for r in results], [explanation_text(r) for r in results],
+                [r.review_on for r in results])
+        except asyncpg.PostgresError as exc:
+            if exc.sqlstate != STALE_FILE:
+                raise
+        else:
+            result = _outcome(raw, store_id, settings)
+            if result.outcome == "created":
+                return _created(result)
+            # "existing": an edit, which needs the slot locked for its whole transaction.
+
+    async with conn.transaction():
+        result = _outcome(await conn.fetchval(q.submit_rating, *args, *(None,) * 9),
+                          store_id, settings)
         if result.outcome == "existing":
             assert result.rating_id is not None
             return await _edit(conn, grader, principal, store_id, result.rating_id, data, text,
                                text_hash, today, endpoint=endpoint)
-        assert result.outcome == "created" and result.rating is not None, result.outcome
-        audit.note_appended(result.audit_id or 0)
         if result.file is not None:
-            await grader.regrade_file(conn, _credit_file(store_id, result.file), today,
-                                      loaded=(load_ratings,))
+            await grader.regrade_file(conn, _credit_file(store_id, result.file.store,
+                                                         result.file.ratings),
+                                      today, loaded=(load_ratings,))
+    return _created(result)
+
+
+def _closed(store_id: str) -> Conflict:
+    return Conflict(f"{store_id} is closed (已歇业) and takes no new ratings", slug="store-closed")
+
+
+def _outcome(raw: str, store_id: str, settings: Settings) -> _Submitted:
+    result = msgspec.json.decode(raw, type=_Submitted)
+    if result.outcome == "not-found":
+        raise NotFound(f"no store {store_id}")
+    if result.outcome == "closed":
+        raise _closed(store_id)
+    if result.outcome == "no-visit-proof":
+        raise _no_visit_proof(settings)
+    assert result.outcome in ("created", "existing"), result.outcome
+    return result
+
+
+def _created(result: _Submitted) -> schemas.RatingWritten:
+    audit.note_appended(result.audit_id or 0)
     new = result.rating
+    assert new is not None
     return schemas.RatingWritten(rating=schemas.MyRating(
         id=new.id, store_id=new.subject_id, stars=new.stars, dimensions=new.dimensions,
         text=new.text, status=new.status, status_label=STATUS_LABELS[new.status],
@@ -265,12 +330,12 @@ async def submit(
         reply=None), edited=False)
 
 
-def _credit_file(store_id: str, file: _File) -> CreditFile:
-    totals = file.ratings
-    return CreditFile(subject_id=store_id, subject_type=file.subject_type,
-                      industry=file.industry, region_code=file.region_code, closed=file.closed,
-                      records=tuple(file.records),
-                      ratings=_summary(totals.n, totals.total) if totals else None)
+def _credit_file(store_id: str, store: _Store, totals: _Totals) -> CreditFile:
+    """The file ``Grader.load_files`` would build: the subject row, its records, the summary."""
+    return CreditFile(subject_id=store_id, subject_type=store.subject_type,
+                      industry=store.industry, region_code=store.region_code,
+                      closed=store.closed, records=tuple(store.records),
+                      ratings=_summary(totals.n, totals.total))
 
 
 async def _edit(
