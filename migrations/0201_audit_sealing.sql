@@ -41,8 +41,12 @@ UPDATE audit_log SET seq = id, prev_id = nullif(id - 1, 0);
 
 ALTER TABLE audit_log
     ADD CONSTRAINT audit_log_seal_whole
-        CHECK ((seq IS NULL) = (hash IS NULL) AND (hash IS NULL) = (prev_hash IS NULL)),
-    ADD CONSTRAINT audit_log_seq_key UNIQUE (seq);
+        CHECK ((seq IS NULL) = (hash IS NULL) AND (hash IS NULL) = (prev_hash IS NULL));
+-- Unique positions and hashes among sealed entries; partial, so an append (unsealed) does not
+-- touch these indexes at all.
+CREATE UNIQUE INDEX audit_log_seq_key ON audit_log (seq) WHERE seq IS NOT NULL;
+CREATE UNIQUE INDEX audit_log_sealed_hash_key ON audit_log (hash) WHERE hash IS NOT NULL;
+ALTER TABLE audit_log DROP CONSTRAINT audit_log_hash_key;
 -- What the sealer looks for: small, only the entries not sealed yet.
 CREATE INDEX audit_log_unsealed_idx ON audit_log (id) WHERE hash IS NULL;
 
