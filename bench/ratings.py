@@ -18,7 +18,9 @@
 3. Loads each with ``--connections`` keep-alive connections of a small asyncio HTTP/1.1 client;
    every request is a different consumer, so every xinyi-api request is a new rating.
 
-Prints requests per second, p50/p99 and the ratio (target ≥ 60 % of the baseline).
+Prints requests per second, p50/p99 and the ratio (target ≥ 60 % of the baseline); how far the
+audit sealing lagged during the xinyi-api run (entries committed but not yet chained, sampled);
+and ``audit.verify`` over the whole chain afterwards.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -298,9 +300,9 @@ def build(path: str, sub: Submission, stars: int) -> bytes:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--stores", type=int, default=2000)
-    parser.add_argument("--consumers", type=int, default=80_000)
+    parser.add_argument("--consumers", type=int, default=120_000)
     parser.add_argument("--history", type=int, default=20,
                         help="earlier ratings per store (40 days old) before the run")
     parser.add_argument("--connections", type=int, default=32)
@@ -340,7 +342,8 @@ def main() -> None:
             bare = asyncio.run(load(port, bare_requests, args.connections, args.seconds))
         with serve(args.target, free_port(), env, logs) as port:
             asyncio.run(load(port, xinyi_warm, 8, 2))
-            xinyi = asyncio.run(load(port, xinyi_requests, args.connections, args.seconds))
+            xinyi, backlog = asyncio.run(watch_audit(
+                url, load(port, xinyi_requests, args.connections, args.seconds)))
         for label, r in (("baseline: 1 asyncpg INSERT (unique)", bare),
                          ("xinyi-api rating (all rules on)", xinyi)):
             log(f"  {label:<38} {r.rps:>8,.0f} req/s   p50 {r.pct(50):6.2f} ms   "
@@ -354,10 +357,47 @@ def main() -> None:
         stored = asyncio.run(_count(url))
         log(f"  ratings stored {stored[0]:,} (published {stored[1]:,}); baseline rows "
             f"{stored[2]:,}")
+        log(f"  audit entries not yet sealed during the run: at most {backlog[0]:,}, the oldest "
+            f"{backlog[1] * 1000:.0f} ms old (sampled every {WATCH_SECONDS} s)")
+        log(f"  {asyncio.run(_verify(url))}")
     finally:
         server.cleanup()
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+WATCH_SECONDS = 0.2
+
+
+async def watch_audit(url: str, run: Awaitable[Result]) -> tuple[Result, tuple[int, float]]:
+    """Run ``run`` while sampling the audit entries committed but not yet sealed: the largest
+    number seen and the largest age of the oldest one (the sealing window under load)."""
+    conn = await asyncpg.connect(url)
+    most, oldest = 0, 0.0
+    task = asyncio.ensure_future(run)
+    try:
+        while not task.done():
+            row = await conn.fetchrow(
+                "SELECT count(*), coalesce(extract(epoch FROM clock_timestamp() - min(at)), 0) "
+                "FROM audit_log WHERE hash IS NULL")
+            most, oldest = max(most, row[0]), max(oldest, float(row[1]))
+            await asyncio.wait([task], timeout=WATCH_SECONDS)
+        return task.result(), (most, oldest)
+    finally:
+        await conn.close()
+
+
+async def _verify(url: str) -> str:
+    from xinyi_api.accountability.audit import verify
+
+    conn = await connect(url)
+    try:
+        result = await verify(conn)
+    finally:
+        await conn.close()
+    if not result.ok:
+        return f"audit chain BROKEN: {result.problem}"
+    return f"audit chain verified after the run: {result.checked:,} entries"
 
 
 async def _count(url: str) -> tuple[int, int, int]:
