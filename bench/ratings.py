@@ -35,7 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -208,7 +208,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(target: str, port: int, env: dict[str, str], logs: Path) -> Iterator[int]:
+def serve(target: str, port: int, env: dict[str, str],
+          logs: Path) -> Iterator[tuple[int, int]]:
+    """Run ``target`` under uvicorn; yield its port and process id."""
     log_file = (logs / f"{target.replace(':', '_')}.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", target, "--host", "127.0.0.1",
@@ -226,10 +228,62 @@ def serve(target: str, port: int, env: dict[str, str], logs: Path) -> Iterator[i
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{target} did not start") from None
                 time.sleep(0.1)
-        yield port
+        yield port, process.pid
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def _ticks(pid: int) -> int:
+    """utime + stime of a process in clock ticks (0 where /proc is missing)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def _postgres_ticks(pgdata: Path) -> int:
+    """CPU ticks of the PostgreSQL server: the postmaster and every process it started."""
+    try:
+        master = int((pgdata / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError):
+        return 0
+    total = _ticks(master)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if parent == master:
+                total += _ticks(int(entry.name))
+    return total
+
+
+@dataclass
+class Cpu:
+    """CPU time per request (µs) of the app process, PostgreSQL and this load generator."""
+
+    app: float
+    postgres: float
+    load: float
+
+    def __str__(self) -> str:
+        total = self.app + self.postgres + self.load
+        return (f"CPU per request: app {self.app:,.0f} µs, PostgreSQL {self.postgres:,.0f} µs, "
+                f"load generator {self.load:,.0f} µs (total {total:,.0f} µs)")
+
+
+def measured(app_pid: int, pgdata: Path, run: Callable[[], Result]) -> tuple[Result, Cpu]:
+    """``run()``, with the CPU the three parties spent on it, per request."""
+    hz = os.sysconf("SC_CLK_TCK")
+    app0, pg0, load0 = _ticks(app_pid), _postgres_ticks(pgdata), time.process_time()
+    result = run()
+    n = max(1, result.requests) / 1e6
+    return result, Cpu(app=(_ticks(app_pid) - app0) / hz / n,
+                       postgres=(_postgres_ticks(pgdata) - pg0) / hz / n,
+                       load=(time.process_time() - load0) / n)
 
 
 @dataclass
@@ -337,17 +391,27 @@ def main() -> None:
                           for s in subs[half + 200:]]
         log(f"\nPOST a rating, {args.connections} connections, {args.seconds:.0f} s each, "
             "every request a different consumer:")
-        with serve("bench.ratings:baseline_app", free_port(), env, logs) as port:
+        pgdata = workdir / "pgdata"
+        with serve("bench.ratings:baseline_app", free_port(), env, logs) as (port, pid):
             asyncio.run(load(port, warm, 8, 2))
-            bare = asyncio.run(load(port, bare_requests, args.connections, args.seconds))
-        with serve(args.target, free_port(), env, logs) as port:
-            asyncio.run(load(port, xinyi_warm, 8, 2))
-            xinyi, backlog = asyncio.run(watch_audit(
+            bare, bare_cpu = measured(pid, pgdata, lambda: asyncio.run(
+                load(port, bare_requests, args.connections, args.seconds)))
+        backlog = (0, 0.0)
+
+        def rate() -> Result:
+            nonlocal backlog
+            result, backlog = asyncio.run(watch_audit(
                 url, load(port, xinyi_requests, args.connections, args.seconds)))
-        for label, r in (("baseline: 1 asyncpg INSERT (unique)", bare),
-                         ("xinyi-api rating (all rules on)", xinyi)):
+            return result
+
+        with serve(args.target, free_port(), env, logs) as (port, pid):
+            asyncio.run(load(port, xinyi_warm, 8, 2))
+            xinyi, xinyi_cpu = measured(pid, pgdata, rate)
+        for label, r, cpu in (("baseline: 1 asyncpg INSERT (unique)", bare, bare_cpu),
+                              ("xinyi-api rating (all rules on)", xinyi, xinyi_cpu)):
             log(f"  {label:<38} {r.rps:>8,.0f} req/s   p50 {r.pct(50):6.2f} ms   "
                 f"p99 {r.pct(99):6.2f} ms   statuses {dict(sorted(r.statuses.items()))}")
+            log(f"  {'':<38} {cpu}")
         exhausted = [label for label, r, pool in (("baseline", bare, bare_requests),
                                                   ("xinyi-api", xinyi, xinyi_requests))
                      if r.requests >= len(pool)]
