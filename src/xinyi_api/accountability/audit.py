@@ -10,9 +10,11 @@ of the operation it records*, so the entry exists exactly when the operation hap
         await audit.append(conn, principal, action="record.add", subject_id=subject_id,
                            endpoint=audit.endpoint_of(request))
 
-**Appending** is one ``INSERT`` (no lock beyond the new row): the entry gets an id from a
-sequence (gaps allowed — a rolled-back transaction burns its id) and is *unsealed*. It is listed
-by the audit read endpoints as soon as its transaction commits, like any other row.
+**Appending** is one ``INSERT`` (no lock beyond the new row), so it may come anywhere in the
+transaction: the entry gets an id from a sequence (gaps allowed — a rolled-back transaction burns
+its id) and is *unsealed*. It is listed by the audit read endpoints as soon as its transaction
+commits, like any other row. SQL write paths append with the SQL function ``audit_append`` (the
+same INSERT) and tell the request about it with ``note_appended``.
 
 **Sealing** (``seal``) puts committed entries into the hash chain. A sealer takes the row lock of
 ``audit_chain_head`` (only sealers take it, for milliseconds), reads the unsealed entries it can
@@ -24,9 +26,10 @@ entry including prev_hash)``, ``prev_hash`` is the hash of the entry at the prev
 entry whose transaction commits late is sealed after entries with higher ids.
 
 Who seals: each app process after every request that appended (``sealer.AuditSealer``, a
-background task poked by ``AuditSealMiddleware``; typically within ~0.1 s of the commit), a
-periodic sweep of every process (``SWEEP_SECONDS``), ``GET /api/v1/audit`` before it reads,
-``verify`` before it walks the chain, and ``xinyi-api audit seal``. Any of them may run anywhere
+background task poked by ``sealer.AuditSealMiddleware``; within about 0.2 s of the commit under
+benchmark load), a sweep of every process every ``sealer.SWEEP_SECONDS`` (5 s),
+``GET /api/v1/audit`` before it reads, ``verify`` before it walks the chain, and
+``xinyi-api audit seal``. Any of them may run anywhere
 at any time — the head lock serialises them and nothing depends on per-process state.
 
 **Immutability**: a trigger lets an unsealed row receive its seal once and refuses any other
@@ -41,7 +44,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -101,6 +105,18 @@ def _row_hash(row: Mapping[str, Any], prev_hash: str) -> str:
         endpoint=row["endpoint"], purpose=row["purpose"], detail=row["detail"],
         prev_hash=prev_hash,
     )
+
+
+@contextmanager
+def noting_appends() -> Iterator[list[int]]:
+    """Collect the ids of the entries appended inside the block (by this task and the tasks it
+    starts): ``sealer.AuditSealMiddleware`` wraps each request in it."""
+    appended: list[int] = []
+    reset = _appended.set(appended)
+    try:
+        yield appended
+    finally:
+        _appended.reset(reset)
 
 
 def note_appended(entry_id: int) -> None:

@@ -95,16 +95,15 @@ class AuditSealMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        appended: list[int] = []
-        reset = audit._appended.set(appended)
-        try:
-            await next_app(scope, receive, send)
-        finally:
-            audit._appended.reset(reset)
-            if appended:
-                sealer: AuditSealer | None = getattr(scope["app"].state, "audit_sealer", None)
-                if sealer is not None:
-                    sealer.poke()
+        with audit.noting_appends() as appended:
+            try:
+                await next_app(scope, receive, send)
+            finally:
+                if appended:
+                    sealer: AuditSealer | None = getattr(scope["app"].state, "audit_sealer",
+                                                         None)
+                    if sealer is not None:
+                        sealer.poke()
 
 
 @asynccontextmanager
