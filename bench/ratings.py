@@ -3,7 +3,10 @@
 1. Starts an embedded PostgreSQL (pgserver) under /tmp, migrates, creates ``--stores`` beef-soup
    stores, ``--consumers`` established consumer accounts (not "new": the burst rule would hold
    their ratings and skip the regrade) and one fresh visit proof (到店证明) per consumer, each
-   for one store.
+   for one store, plus ``--history`` earlier ratings per store (40 days old, by other
+   consumers) in both apps' tables, then ``VACUUM ANALYZE`` — tables with statistics, as in a
+   running system. (Analysed *empty*, the planner would cache sequential-scan plans for the
+   rating tables in every connection and keep them through the short run as the tables grow.)
 2. Serves, one after the other with the same uvicorn settings (1 worker, 127.0.0.1, pool 10):
    - the **baseline**: a bare Litestar endpoint doing one asyncpg INSERT into
      ``bench_ratings``, which has the same ``UNIQUE (consumer_id, subject_id, period_start)``
@@ -15,7 +18,9 @@
 3. Loads each with ``--connections`` keep-alive connections of a small asyncio HTTP/1.1 client;
    every request is a different consumer, so every xinyi-api request is a new rating.
 
-Prints requests per second, p50/p99 and the ratio (target ≥ 60 % of the baseline).
+Prints requests per second, p50/p99 and the ratio (target ≥ 60 % of the baseline); how far the
+audit sealing lagged during the xinyi-api run (entries committed but not yet chained, sampled);
+and ``audit.verify`` over the whole chain afterwards.
 """
 
 from __future__ import annotations
@@ -30,11 +35,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import msgspec
@@ -83,7 +89,7 @@ CREATE TABLE IF NOT EXISTS bench_ratings (
 
 @post("/bare/stores/{store_id:str}/ratings", status_code=201)
 async def bare_rate(store_id: str, data: JSONBody[BareRating],
-                    request: Request[None, None, None]) -> dict[str, int]:
+                    request: Request[Any, Any, Any]) -> dict[str, int]:
     pool: asyncpg.Pool = request.app.state.pool
     consumer = request.headers.get("x-bench-consumer", "")
     async with pool.acquire() as conn:
@@ -120,7 +126,25 @@ class Submission:
     token: str
 
 
-async def load_data(url: str, stores: int, consumers: int) -> list[Submission]:
+# Earlier ratings: ``$2`` per store by other consumers, 40 days old (outside every abuse-rule
+# window and every 30-day period), in the app's table and in the baseline's.
+HISTORY = """
+INSERT INTO ratings (consumer_id, subject_id, department, period_start, stars, text, status,
+                     created_at, updated_at)
+SELECT 'c_past' || lpad(k::text, 3, '0') || lpad(n::text, 8, '0'), 'S' || lpad(n::text, 8, '0'),
+       'scjg', now() - interval '40 days', 3 + (n + k) % 3, '汤不错', 'published',
+       now() - interval '40 days', now() - interval '40 days'
+FROM generate_series(1, $1) AS n, generate_series(1, $2) AS k
+"""
+BASELINE_HISTORY = """
+INSERT INTO bench_ratings (consumer_id, subject_id, period_start, stars, text)
+SELECT 'c_past' || lpad(k::text, 3, '0') || lpad(n::text, 8, '0'), 'S' || lpad(n::text, 8, '0'),
+       now() - interval '40 days', 3 + (n + k) % 3, '汤不错'
+FROM generate_series(1, $1) AS n, generate_series(1, $2) AS k
+"""
+
+
+async def load_data(url: str, stores: int, consumers: int, history: int = 20) -> list[Submission]:
     settings = Settings(database_url=url, secret_key=SECRET)
     conn = await connect(url)
     try:
@@ -156,6 +180,9 @@ async def load_data(url: str, stores: int, consumers: int) -> list[Submission]:
         await conn.copy_records_to_table(
             "visit_proofs", records=[(c, s, now, now) for c, s in zip(ids, store_of, strict=True)],
             columns=["consumer_id", "subject_id", "first_at", "last_at"])
+        if history:
+            await conn.execute(HISTORY, stores, history)
+            await conn.execute(BASELINE_HISTORY, stores, history)
         await conn.execute("VACUUM ANALYZE")
     finally:
         await conn.close()
@@ -181,7 +208,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(target: str, port: int, env: dict[str, str], logs: Path) -> Iterator[int]:
+def serve(target: str, port: int, env: dict[str, str],
+          logs: Path) -> Iterator[tuple[int, int]]:
+    """Run ``target`` under uvicorn; yield its port and process id."""
     log_file = (logs / f"{target.replace(':', '_')}.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", target, "--host", "127.0.0.1",
@@ -199,10 +228,62 @@ def serve(target: str, port: int, env: dict[str, str], logs: Path) -> Iterator[i
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{target} did not start") from None
                 time.sleep(0.1)
-        yield port
+        yield port, process.pid
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def _ticks(pid: int) -> int:
+    """utime + stime of a process in clock ticks (0 where /proc is missing)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def _postgres_ticks(pgdata: Path) -> int:
+    """CPU ticks of the PostgreSQL server: the postmaster and every process it started."""
+    try:
+        master = int((pgdata / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError):
+        return 0
+    total = _ticks(master)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if parent == master:
+                total += _ticks(int(entry.name))
+    return total
+
+
+@dataclass
+class Cpu:
+    """CPU time per request (µs) of the app process, PostgreSQL and this load generator."""
+
+    app: float
+    postgres: float
+    load: float
+
+    def __str__(self) -> str:
+        total = self.app + self.postgres + self.load
+        return (f"CPU per request: app {self.app:,.0f} µs, PostgreSQL {self.postgres:,.0f} µs, "
+                f"load generator {self.load:,.0f} µs (total {total:,.0f} µs)")
+
+
+def measured(app_pid: int, pgdata: Path, run: Callable[[], Result]) -> tuple[Result, Cpu]:
+    """``run()``, with the CPU the three parties spent on it, per request."""
+    hz = os.sysconf("SC_CLK_TCK")
+    app0, pg0, load0 = _ticks(app_pid), _postgres_ticks(pgdata), time.process_time()
+    result = run()
+    n = max(1, result.requests) / 1e6
+    return result, Cpu(app=(_ticks(app_pid) - app0) / hz / n,
+                       postgres=(_postgres_ticks(pgdata) - pg0) / hz / n,
+                       load=(time.process_time() - load0) / n)
 
 
 @dataclass
@@ -273,9 +354,11 @@ def build(path: str, sub: Submission, stars: int) -> bytes:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--stores", type=int, default=2000)
-    parser.add_argument("--consumers", type=int, default=80_000)
+    parser.add_argument("--consumers", type=int, default=120_000)
+    parser.add_argument("--history", type=int, default=20,
+                        help="earlier ratings per store (40 days old) before the run")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
@@ -283,17 +366,17 @@ def main() -> None:
                         help="uvicorn factory of the app under test")
     args = parser.parse_args()
 
-    import pgserver
+    from pgserver.postgres_server import get_server
 
     workdir = Path(tempfile.mkdtemp(prefix="xinyi-bench-ratings-", dir="/tmp"))
     logs = workdir / "logs"
     logs.mkdir()
     log(f"xinyi-api rating benchmark — {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
-    server = pgserver.get_server(workdir / "pgdata", cleanup_mode="stop")
+    server = get_server(workdir / "pgdata", cleanup_mode="stop")
     try:
         url = server.get_uri()
         log(f"loading {args.stores:,} stores, {args.consumers:,} consumers with visit proofs …")
-        subs = asyncio.run(load_data(url, args.stores, args.consumers))
+        subs = asyncio.run(load_data(url, args.stores, args.consumers, args.history))
         env = {"DATABASE_URL": url, "XINYI_SECRET_KEY": SECRET, "XINYI_LOG_LEVEL": "WARNING",
                "XINYI_DB_POOL_MAX": "10", "PYTHONPATH": f"{ROOT}:{ROOT / 'src'}",
                # Count every hit, but high enough that one client address is not refused.
@@ -308,16 +391,27 @@ def main() -> None:
                           for s in subs[half + 200:]]
         log(f"\nPOST a rating, {args.connections} connections, {args.seconds:.0f} s each, "
             "every request a different consumer:")
-        with serve("bench.ratings:baseline_app", free_port(), env, logs) as port:
+        pgdata = workdir / "pgdata"
+        with serve("bench.ratings:baseline_app", free_port(), env, logs) as (port, pid):
             asyncio.run(load(port, warm, 8, 2))
-            bare = asyncio.run(load(port, bare_requests, args.connections, args.seconds))
-        with serve(args.target, free_port(), env, logs) as port:
+            bare, bare_cpu = measured(pid, pgdata, lambda: asyncio.run(
+                load(port, bare_requests, args.connections, args.seconds)))
+        backlog = (0, 0.0)
+
+        def rate() -> Result:
+            nonlocal backlog
+            result, backlog = asyncio.run(watch_audit(
+                url, load(port, xinyi_requests, args.connections, args.seconds)))
+            return result
+
+        with serve(args.target, free_port(), env, logs) as (port, pid):
             asyncio.run(load(port, xinyi_warm, 8, 2))
-            xinyi = asyncio.run(load(port, xinyi_requests, args.connections, args.seconds))
-        for label, r in (("baseline: 1 asyncpg INSERT (unique)", bare),
-                         ("xinyi-api rating (all rules on)", xinyi)):
+            xinyi, xinyi_cpu = measured(pid, pgdata, rate)
+        for label, r, cpu in (("baseline: 1 asyncpg INSERT (unique)", bare, bare_cpu),
+                              ("xinyi-api rating (all rules on)", xinyi, xinyi_cpu)):
             log(f"  {label:<38} {r.rps:>8,.0f} req/s   p50 {r.pct(50):6.2f} ms   "
                 f"p99 {r.pct(99):6.2f} ms   statuses {dict(sorted(r.statuses.items()))}")
+            log(f"  {'':<38} {cpu}")
         exhausted = [label for label, r, pool in (("baseline", bare, bare_requests),
                                                   ("xinyi-api", xinyi, xinyi_requests))
                      if r.requests >= len(pool)]
@@ -327,10 +421,47 @@ def main() -> None:
         stored = asyncio.run(_count(url))
         log(f"  ratings stored {stored[0]:,} (published {stored[1]:,}); baseline rows "
             f"{stored[2]:,}")
+        log(f"  audit entries not yet sealed during the run: at most {backlog[0]:,}, the oldest "
+            f"{backlog[1] * 1000:.0f} ms old (sampled every {WATCH_SECONDS} s)")
+        log(f"  {asyncio.run(_verify(url))}")
     finally:
         server.cleanup()
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+WATCH_SECONDS = 0.2
+
+
+async def watch_audit(url: str, run: Awaitable[Result]) -> tuple[Result, tuple[int, float]]:
+    """Run ``run`` while sampling the audit entries committed but not yet sealed: the largest
+    number seen and the largest age of the oldest one (the sealing window under load)."""
+    conn = await asyncpg.connect(url)
+    most, oldest = 0, 0.0
+    task = asyncio.ensure_future(run)
+    try:
+        while not task.done():
+            row = await conn.fetchrow(
+                "SELECT count(*), coalesce(extract(epoch FROM clock_timestamp() - min(at)), 0) "
+                "FROM audit_log WHERE hash IS NULL")
+            most, oldest = max(most, row[0]), max(oldest, float(row[1]))
+            await asyncio.wait([task], timeout=WATCH_SECONDS)
+        return task.result(), (most, oldest)
+    finally:
+        await conn.close()
+
+
+async def _verify(url: str) -> str:
+    from xinyi_api.accountability.audit import verify
+
+    conn = await connect(url)
+    try:
+        result = await verify(conn)
+    finally:
+        await conn.close()
+    if not result.ok:
+        return f"audit chain BROKEN: {result.problem}"
+    return f"audit chain verified after the run: {result.checked:,} entries"
 
 
 async def _count(url: str) -> tuple[int, int, int]:

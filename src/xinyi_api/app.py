@@ -17,6 +17,7 @@ from litestar.openapi.spec import Components, SecurityScheme, Tag
 
 from xinyi_api import health
 from xinyi_api.accountability.routes import CONTROLLERS as ACCOUNTABILITY_CONTROLLERS
+from xinyi_api.accountability.sealer import AuditSealMiddleware, sealer_lifespan
 from xinyi_api.auth.guards import document_access
 from xinyi_api.auth.middleware import BearerAuthenticationMiddleware
 from xinyi_api.codes.routes import route_handlers as code_route_handlers
@@ -166,9 +167,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         dependencies=DEPENDENCIES,
         middleware=[DefineMiddleware(BearerAuthenticationMiddleware, exclude=PUBLIC_PATHS),
-                    ClientAddressMiddleware()],
+                    ClientAddressMiddleware(), AuditSealMiddleware()],
         plugins=[problem_details_plugin()],
-        lifespan=[database_lifespan, codes_lifespan, scenario_lifespan],
+        lifespan=[database_lifespan, sealer_lifespan, codes_lifespan, scenario_lifespan],
         openapi_config=openapi,
         cors_config=CORSConfig(allow_origins=["*"], allow_headers=["Authorization",
                                                                    "Content-Type"]),

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import threading
 
 import asyncpg
+import pytest
 
 from tests.codes.conftest import eventually
 from tests.conftest import assert_problem
@@ -19,6 +22,8 @@ from tests.ratings.conftest import (
     veteran,
     visit_and_rate,
 )
+from xinyi_api.db.pool import connect
+from xinyi_api.grading.service import explanation_json
 
 
 async def test_rating_needs_a_visit_proof_from_a_scan(client: Client, shop: Shop,
@@ -194,3 +199,151 @@ async def test_a_closed_store_takes_no_ratings(
     await conn.execute("UPDATE subjects SET closed_at = now() WHERE id = $1", shop.id)
     assert_problem(await client.post(f"/api/v1/stores/{shop.id}/ratings", headers=hal,
                                      json={"stars": 5}), 409, "store-closed")
+
+
+SUMMARY_FROM_RATINGS = """
+SELECT subject_id, count(*) AS n, sum(stars) AS total,
+       count(*) FILTER (WHERE stars = 1) AS s1, count(*) FILTER (WHERE stars = 2) AS s2,
+       count(*) FILTER (WHERE stars = 3) AS s3, count(*) FILTER (WHERE stars = 4) AS s4,
+       count(*) FILTER (WHERE stars = 5) AS s5
+FROM ratings WHERE status = 'published' GROUP BY subject_id ORDER BY subject_id"""
+DIMENSIONS_FROM_RATINGS = """
+SELECT r.subject_id, d.key, count(*) AS n, sum(d.value::int) AS total
+FROM ratings r, jsonb_each_text(r.dimensions) AS d (key, value)
+WHERE r.status = 'published' GROUP BY 1, 2 ORDER BY 1, 2"""
+
+
+async def test_maintained_summaries_equal_the_ratings_and_the_one_statement_regrade_a_full_one(
+    client: Client, shop: Shop, conn: asyncpg.Connection, dept_headers: dict[str, str]
+) -> None:
+    """Every path that changes ratings keeps rating_summaries right, and the grade the rating
+    path stores (file read by rating_submit) is the grade a full regrade computes."""
+    records = f"/api/v1/subjects/{shop.id}/records"
+    today = client.app.state.clock.today()
+    for body in ({"kind": "licence", "title": "食品经营许可证", "occurred_on": "2025-01-10"},
+                 {"kind": "inspection", "result": "pass", "title": "日常检查",
+                  "occurred_on": today.isoformat()},
+                 {"kind": "inspection", "result": "rectify", "title": "复查",
+                  "legal_basis": "《食品安全法》第八十七条", "occurred_on": "2025-06-01"},
+                 {"kind": "penalty", "severity": "minor", "title": "未公示价格",
+                  "legal_basis": "《价格法》第十三条", "occurred_on": "2025-09-01"}):
+        added = await client.post(records, headers=dept_headers, json=body)
+        assert added.status_code == 201, added.text
+    names = [f"v{i}" for i in range(8)]
+    await veteran(conn, *names)
+    for i, name in enumerate(names):
+        await visit_and_rate(client, shop, consumer(client.app, name), 1 + i % 5,
+                             dimensions={"taste": 5 - i % 3, "hygiene": 2 + i % 4})
+    await rate(client, shop, consumer(client.app, "v0"), 5, dimensions={"service": 4})  # edit
+    gone = (await rate(client, shop, consumer(client.app, "v1"), 2))["rating"]["id"]  # edit
+    assert (await client.delete(f"/api/v1/me/ratings/{gone}",
+                                headers=consumer(client.app, "v1"))).status_code == 204
+    reported = (await rate(client, shop, consumer(client.app, "v2"), 3))["rating"]["id"]  # edit
+    report = await client.post(f"/api/v1/ratings/{reported}/reports", headers=shop.merchant,
+                               json={"reason": "恶意差评"})  # then removed by moderation
+    assert report.status_code == 201, report.text
+    removed = await client.post(f"/api/v1/moderation/ratings/{report.json()['rating_id']}"
+                                "/decision", headers=dept_headers,
+                                json={"decision": "remove", "reason": "经核实"})
+    assert removed.status_code == 200, removed.text
+    for i in range(5):  # a burst of new accounts: held, then one approved
+        await visit_and_rate(client, shop, consumer(client.app, f"n{i}"), 4, text=f"不错{i}")
+    held = await conn.fetchval("SELECT id FROM ratings WHERE status = 'held' ORDER BY id LIMIT 1")
+    approved = await client.post(f"/api/v1/moderation/ratings/{held}/decision",
+                                 headers=dept_headers,
+                                 json={"decision": "approve", "reason": "已核实到店"})
+    assert approved.status_code == 200, approved.text
+
+    expected = [dict(r) for r in await conn.fetch(SUMMARY_FROM_RATINGS)]
+    assert [dict(r) for r in await conn.fetch(
+        "SELECT * FROM rating_summaries WHERE n > 0 ORDER BY subject_id")] == expected
+    assert [dict(r) for r in await conn.fetch(
+        "SELECT * FROM rating_dimension_totals WHERE n > 0 ORDER BY subject_id, key")] == [
+        dict(r) for r in await conn.fetch(DIMENSIONS_FROM_RATINGS)]
+
+    # The last write was a moderation decision (full regrade). Rate once more through the one-
+    # statement path and compare what it stored with a full regrade of the same file.
+    await veteran(conn, "last")
+    await visit_and_rate(client, shop, consumer(client.app, "last"), 5)
+    grader = client.app.state.grader
+    stored = {r["scheme"]: r for r in await conn.fetch(
+        "SELECT scheme, score, grade, explanation, review_on FROM grades WHERE subject_id = $1",
+        shop.id)}
+    recomputed = grader.grade_files(await grader.load_files(conn, [shop.id], today), today)
+    assert {r.scheme for r in recomputed} == set(stored) == {"public", "beef_soup"}
+    for result in recomputed:
+        row = stored[result.scheme]
+        assert (row["score"], row["grade"], row["review_on"]) == (
+            result.score, result.grade, result.review_on)
+        assert row["explanation"] == json.loads(json.dumps(explanation_json(result)))
+    assert "消费者评价 8 条" in str(stored["public"]["explanation"])
+    assert "日常检查" in str(stored["beef_soup"]["explanation"])  # the records came along
+
+
+async def test_a_file_that_changes_after_it_was_graded_is_regraded_inside_a_transaction(
+    client: Client, shop: Shop, conn: asyncpg.Connection, database_url: str
+) -> None:
+    """The write statement stores grades computed ahead only for the file they were computed
+    from; another rating landing in between sends the submission the transactional way."""
+    await veteran(conn, "early", "late")
+    await visit_and_rate(client, shop, consumer(client.app, "early"), 2)
+    late = consumer(client.app, "late")
+    await scan(client, shop, late)
+
+    async def rate_meanwhile() -> None:
+        """Another rating of the store, committed once "late"'s write waits for it."""
+        other = await connect(database_url)
+        try:
+            async with other.transaction():
+                await other.execute(
+                    "INSERT INTO ratings (consumer_id, subject_id, department, period_start, "
+                    "stars, status) VALUES ('c_elsewhere', $1, 'scjg', now(), 5, 'published')",
+                    shop.id)
+                inserted.set()
+
+                async def write_waits() -> bool:
+                    return bool(await other.fetchval(  # (its query text may not be current)
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND datname = current_database()"))
+
+                await eventually(write_waits, within=10)
+        finally:
+            await other.close()
+
+    # The test client runs the app on this thread until the response: the other rating has to
+    # come from another thread.
+    inserted = threading.Event()
+    loop = asyncio.get_running_loop()
+    meanwhile = loop.run_in_executor(None, lambda: asyncio.run(rate_meanwhile()))
+    await loop.run_in_executor(None, inserted.wait, 10)
+    written = await client.post(f"/api/v1/stores/{shop.id}/ratings", headers=late,
+                                json={"stars": 4})
+    await meanwhile
+    assert written.status_code == 201, written.text
+    grader = client.app.state.grader
+    today = client.app.state.clock.today()
+    stored = await conn.fetchval(
+        "SELECT explanation FROM grades WHERE subject_id = $1 AND scheme = 'public'", shop.id)
+    full = [r for r in grader.grade_files(await grader.load_files(conn, [shop.id], today), today)
+            if r.scheme == "public"]
+    assert stored == json.loads(json.dumps(explanation_json(full[0])))
+    assert "消费者评价 3 条" in str(stored)
+
+
+async def test_the_write_refuses_grades_computed_for_another_file(
+    client: Client, shop: Shop, conn: asyncpg.Connection
+) -> None:
+    """SQLSTATE XR001 undoes the whole statement: no rating, no slot, no audit entry."""
+    await veteran(conn, "zed")
+    await scan(client, shop, consumer(client.app, "zed"))
+    before = await conn.fetchval("SELECT (SELECT count(*) FROM ratings) + (SELECT count(*) FROM "
+                                 "rating_slots) + (SELECT count(*) FROM audit_log)")
+    with pytest.raises(asyncpg.PostgresError) as caught:
+        await conn.fetchval(
+            "SELECT rating_submit($1, 'consumer', NULL, $2, 4, '{}', '', NULL, 24, 'scjg', "
+            "'beef_soup', 4, 5, 'test', 'not-the-fingerprint', 1, 4, ARRAY['public'], "
+            "ARRAY['1'], ARRAY[700], ARRAY['B'], ARRAY['{}'], ARRAY[NULL::date])",
+            consumer_id("zed"), shop.id)
+    assert caught.value.sqlstate == "XR001"
+    assert await conn.fetchval("SELECT (SELECT count(*) FROM ratings) + (SELECT count(*) FROM "
+                               "rating_slots) + (SELECT count(*) FROM audit_log)") == before

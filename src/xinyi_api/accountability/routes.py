@@ -64,7 +64,9 @@ class AuditController(Controller):
         guards=[requires("operator")],
         summary="Search the audit log (查询使用登记 / 操作留痕)",
         description="Operators only. Newest first; pass `next_cursor` as `cursor`. The search "
-        "is itself logged.",
+        "is itself logged. Every committed entry is listed at once; `seq`, `prev_hash` and "
+        "`hash` are null until the entry is sealed into the hash chain (usually within a "
+        "fraction of a second).",
         raises=GUARDED,
     )
     async def search(
@@ -83,6 +85,9 @@ class AuditController(Controller):
         async with db.write.acquire() as conn:
             await audit.append(conn, request.user, action="audit.read",
                                subject_id=subject_id, endpoint=audit.endpoint_of(request))
+            # Seal what is committed first, unless another sealer is at it right now: either
+            # way every committed entry is listed, sealed or not (seq and hashes still null).
+            await audit.seal(conn, wait=False)
             rows = await conn.fetch(audit.q.search_entries, subject_id, actor, department,
                                     action, since, until, cursor, limit + 1)
         items = [s.AuditEntry(**dict(r)) for r in rows[:limit]]
@@ -93,15 +98,20 @@ class AuditController(Controller):
         "/verification",
         guards=[requires("operator")],
         summary="Verify the audit hash chain",
-        description="Re-computes every entry's sha256 and link; reports the first changed or "
-        "missing entry. The same check as `xinyi-api audit verify`.",
+        description="Seals the committed entries, then re-computes every sealed entry's sha256 "
+        "and link in chain order; reports the first changed or missing entry, and how many "
+        "entries are not sealed yet (committed during the check). The same check as "
+        "`xinyi-api audit verify`.",
         raises=GUARDED,
     )
     async def verification(self, db: DB) -> s.AuditVerification:
         async with db.write.acquire() as conn:
             result = await audit.verify(conn)
-        return s.AuditVerification(ok=result.ok, checked=result.checked, last_id=result.last_id,
-                                   first_bad_id=result.first_bad_id, problem=result.problem)
+        return s.AuditVerification(
+            ok=result.ok, checked=result.checked, last_seq=result.last_seq,
+            last_id=result.last_id, first_bad_seq=result.first_bad_seq,
+            first_bad_id=result.first_bad_id, problem=result.problem, unsealed=result.unsealed,
+            oldest_unsealed_at=result.oldest_unsealed_at)
 
 
 class SubjectFileController(Controller):

@@ -39,6 +39,8 @@ class AuditEntry(Struct, kw_only=True):
     """One 查询使用登记 / 操作留痕 entry of the hash chain."""
 
     id: int
+    seq: int | None
+    """Position in the hash chain; null until the entry is sealed."""
     at: datetime
     actor: str
     role: str
@@ -48,8 +50,8 @@ class AuditEntry(Struct, kw_only=True):
     endpoint: str
     purpose: str | None
     detail: dict[str, Any]
-    prev_hash: str
-    hash: str
+    prev_hash: str | None
+    hash: str | None
 
 
 class AuditPage(Struct, kw_only=True):
@@ -78,9 +80,18 @@ class AccessLogPage(Struct, kw_only=True):
 class AuditVerification(Struct, kw_only=True):
     ok: bool
     checked: int
+    """Sealed entries verified."""
+    last_seq: int
+    """Chain position of the last entry that verified."""
     last_id: int
+    """Id of that entry (0 for an empty chain)."""
+    first_bad_seq: int | None
     first_bad_id: int | None
+    """Id of the first bad entry (for a deleted one: the id recorded for it, when known)."""
     problem: str | None
+    unsealed: int
+    """Entries committed but not sealed yet: listed, but not tamper-evident until sealed."""
+    oldest_unsealed_at: datetime | None
 
 
 # ---------------------------------------------------------------- objections 异议

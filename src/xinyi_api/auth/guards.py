@@ -7,7 +7,7 @@ enterprise) happen in the service with ``ensure_region``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Litestar
@@ -18,13 +18,15 @@ from litestar.handlers.base import BaseRouteHandler
 from xinyi_api.auth.tokens import Principal, Role
 from xinyi_api.errors import Forbidden, Unauthorized
 
-Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
 
 def requires(*roles: Role) -> Guard:
     allowed = frozenset(roles)
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    # A coroutine function: Litestar runs a plain function guard in its thread pool, a hop that
+    # cost more than the whole check (~0.1 ms per request on the rating benchmark).
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal: Principal = connection.user
         if principal.is_anonymous:
             raise Unauthorized("this endpoint needs a bearer token")
@@ -46,7 +48,7 @@ def document_access(app: Litestar) -> None:
         for handler in getattr(route, "route_handlers", ()):
             if not isinstance(handler, HTTPRouteHandler) or not handler.include_in_schema:
                 continue
-            # Litestar wraps guards in AsyncCallable; the original function is ``.func``.
+            # Litestar wraps plain-function guards in AsyncCallable (original in ``.func``).
             guards = [getattr(g, "func", g) for g in handler.resolve_guards()]
             roles = sorted({r for g in guards for r in getattr(g, "roles", ())})
             if roles:

@@ -1,11 +1,7 @@
 -- name: rate_hit
--- Count one hit in each bucket's current fixed window; windows start at multiples of their
--- length (epoch seconds), so every worker agrees on them. Buckets come sorted (no deadlocks).
-INSERT INTO rate_limit_counters AS c (bucket, window_start, n)
-SELECT b, to_timestamp((extract(epoch FROM clock_timestamp())::bigint / w) * w), 1
-FROM unnest($1::text[], $2::int[]) AS t (b, w)
-ON CONFLICT (bucket, window_start) DO UPDATE SET n = c.n + 1
-RETURNING bucket, n, window_start;
+-- Count one hit in each bucket's current fixed window (migrations/0301_…sql rate_limit_hit:
+-- windows start at multiples of their length, so every worker agrees on them). Buckets sorted.
+SELECT bucket, n, window_start FROM rate_limit_hit($1::text[], $2::int[]);
 
 -- name: rate_gc
 DELETE FROM rate_limit_counters WHERE window_start < now() - interval '8 days';

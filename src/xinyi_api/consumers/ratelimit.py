@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -55,26 +56,22 @@ def limits_of(settings: Settings) -> dict[str, Limit]:
     return merged
 
 
-async def hit(pool: asyncpg.Pool | asyncpg.Connection, settings: Settings,
-              checks: dict[str, str]) -> None:
-    """Count one hit for each ``{limit name: key}``; raise 429 if any limit is exceeded.
-
-    Runs as its own statement (autocommit): call it before opening the request's transaction.
-    """
+def buckets(settings: Settings, checks: dict[str, str]) -> list[tuple[str, Limit]]:
+    """The ``(bucket, limit)`` pairs of ``{limit name: key}``, sorted (the order rows lock in)."""
     limits = limits_of(settings)
-    buckets = sorted((f"{name}:{limits[name].seconds}:{key}", limits[name])
-                     for name, key in checks.items())
-    names = [b for b, _ in buckets]
-    windows = [lim.seconds for _, lim in buckets]
-    rows = await pool.fetch(q.rate_hit, names, windows)
-    if random.random() < GC_PROBABILITY:  # noqa: S311 - not security relevant
-        await pool.execute(q.rate_gc)
-    by_bucket = dict(buckets)
+    return sorted((f"{name}:{limits[name].seconds}:{key}", limits[name])
+                  for name, key in checks.items())
+
+
+def enforce(counts: Iterable[tuple[str, int, datetime]],
+            checked: list[tuple[str, Limit]]) -> None:
+    """Raise 429 if a ``(bucket, count, window_start)`` just counted is over its limit."""
+    by_bucket = dict(checked)
     worst: tuple[Limit, datetime] | None = None  # the exceeded limit whose window ends last
-    for row in rows:
-        limit = by_bucket[row["bucket"]]
-        end = row["window_start"] + timedelta(seconds=limit.seconds)
-        if row["n"] > limit.count and (worst is None or end > worst[1]):
+    for bucket, n, window_start in counts:
+        limit = by_bucket[bucket]
+        end = window_start + timedelta(seconds=limit.seconds)
+        if n > limit.count and (worst is None or end > worst[1]):
             worst = (limit, end)
     if worst is not None:
         limit, end = worst
@@ -83,3 +80,22 @@ async def hit(pool: asyncpg.Pool | asyncpg.Connection, settings: Settings,
             f"too many requests ({limit.name}: at most {limit.count} per {limit.seconds} s); "
             f"retry in {retry} s", headers={"Retry-After": str(retry)}, limit=limit.name,
             retry_after=retry)
+
+
+async def collect_garbage_sometimes(pool: asyncpg.Pool | asyncpg.Connection) -> None:
+    if random.random() < GC_PROBABILITY:  # noqa: S311 - not security relevant
+        await pool.execute(q.rate_gc)
+
+
+async def hit(pool: asyncpg.Pool | asyncpg.Connection, settings: Settings,
+              checks: dict[str, str]) -> None:
+    """Count one hit for each ``{limit name: key}``; raise 429 if any limit is exceeded.
+
+    Runs as its own statement (autocommit): call it before opening the request's transaction.
+    (The rating path counts in its first statement instead: ``buckets`` and ``enforce``.)
+    """
+    checked = buckets(settings, checks)
+    rows = await pool.fetch(q.rate_hit, [b for b, _ in checked],
+                            [lim.seconds for _, lim in checked])
+    await collect_garbage_sometimes(pool)
+    enforce(((r["bucket"], r["n"], r["window_start"]) for r in rows), checked)

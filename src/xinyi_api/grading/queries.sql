@@ -4,34 +4,14 @@ FROM subjects
 WHERE id = ANY($1::text[]);
 
 -- name: load_records
--- Repaired and withdrawn records never count, so they are not loaded.
-SELECT id, subject_id, kind, severity, result, title, occurred_on, public_until, status,
-       source_department
-FROM credit_records
-WHERE subject_id = ANY($1::text[]) AND status IN ('active', 'objected')
-ORDER BY subject_id, occurred_on DESC, id;
+-- Active and objected records, per subject newest first (migrations/0003_grading_records.sql).
+SELECT * FROM grading_records($1::text[]);
 
 -- name: upsert_grades
--- Writes a batch of grades in one statement; history gets a row only when something changed.
-WITH input AS (
-    SELECT *
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::jsonb[], $7::date[])
-         AS t (subject_id, scheme, rule_version, score, grade, explanation, review_on)
-), changed AS (
-    INSERT INTO grades AS g (subject_id, scheme, rule_version, score, grade, explanation, review_on)
-    SELECT subject_id, scheme, rule_version, score, grade, explanation, review_on FROM input
-    ON CONFLICT (subject_id, scheme) DO UPDATE
-        SET rule_version = excluded.rule_version, score = excluded.score, grade = excluded.grade,
-            explanation = excluded.explanation, review_on = excluded.review_on,
-            computed_at = now()
-        WHERE (g.rule_version, g.score, g.grade, g.explanation, g.review_on)
-              IS DISTINCT FROM
-              (excluded.rule_version, excluded.score, excluded.grade, excluded.explanation,
-               excluded.review_on)
-    RETURNING subject_id, scheme, rule_version, score, grade, explanation, computed_at
-)
-INSERT INTO grade_history (subject_id, scheme, rule_version, score, grade, explanation, computed_at)
-SELECT subject_id, scheme, rule_version, score, grade, explanation, computed_at FROM changed;
+-- Writes a batch of grades in one statement; history gets a row only when something changed
+-- (migrations/0003_grading_records.sql). Explanations come as JSON text.
+SELECT grades_store($1::text[], $2::text[], $3::text[], $4::int[], $5::text[],
+                    $6::text[]::jsonb[], $7::date[]);
 
 -- name: get_grade
 SELECT subject_id, scheme, rule_version, score, grade, explanation, computed_at, review_on

@@ -50,7 +50,7 @@ async def file(conn: asyncpg.Connection, registry: ScenarioRegistry, settings: S
         store = await rateable_store(conn, store_id)
         await ensure_visit(conn, settings, principal.sub, store_id)
         department = responsible_department(
-            scenario_for(registry, store["type"], store["industry"]), store)
+            scenario_for(registry, store["type"], store["industry"]), store["created_by"])
         if not department:
             raise Unprocessable(f"no department handles complaints about {store_id}",
                                 slug="no-department")

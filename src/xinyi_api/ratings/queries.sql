@@ -4,57 +4,25 @@ SELECT id, type, industry, region_code, created_by, closed_at IS NOT NULL AS clo
 FROM subjects s WHERE id = $1;
 
 -- name: has_visit
-SELECT EXISTS (SELECT 1 FROM visit_proofs
-               WHERE consumer_id = $1 AND subject_id = $2
-                 AND last_at > now() - make_interval(hours => $3::int));
+SELECT has_visit_proof($1, $2, $3);
 
--- name: lock_slot
--- The per-(consumer, store) row every submission locks: concurrent submissions queue here. A
--- period older than 30 days starts afresh (the old rating stays; the new one is a new rating).
-INSERT INTO rating_slots AS s (consumer_id, subject_id, period_start)
-VALUES ($1, $2, now())
-ON CONFLICT (consumer_id, subject_id) DO UPDATE
-    SET period_start = CASE WHEN s.period_start <= now() - interval '30 days' THEN now()
-                            ELSE s.period_start END,
-        rating_id = CASE WHEN s.period_start <= now() - interval '30 days' THEN NULL
-                         ELSE s.rating_id END
-RETURNING period_start, rating_id;
+-- name: prepare_rating
+-- The first statement of a submission, on its own (migrations/0301_…sql): $1 buckets,
+-- $2 windows (seconds), $3 consumer, $4 store, $5 visit window (hours). Answers JSON text.
+SELECT rating_prepare($1, $2, $3, $4, $5)::text;
 
--- name: set_slot_rating
-UPDATE rating_slots SET rating_id = $3 WHERE consumer_id = $1 AND subject_id = $2;
+-- name: submit_rating
+-- The write (migrations/0301_…sql): $1 consumer, $2 role, $3 department, $4 store, $5 stars,
+-- $6 dimensions, $7 text, $8 text hash, $9 visit window, $10 the rating's department,
+-- $11 industry, $12 burst, $13 many_stores, $14 endpoint, then the grades computed ahead (or all
+-- null inside a transaction): $15 fingerprint, $16 count, $17 sum, $18 schemes, $19 rule
+-- versions, $20 scores, $21 grades, $22 explanations (JSON text), $23 review dates.
+SELECT rating_submit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                     $18, $19, $20, $21, $22, $23)::text;
 
--- name: suspicion
--- $1 consumer, $2 store, $3 text hash (or null). See service.SUSPICION for the thresholds.
-SELECT
-    (SELECT coalesce(bool_or(a.created_at > now() - interval '7 days'), true)
-     FROM (SELECT 1) x LEFT JOIN app_accounts a ON a.id = $1) AS new_account,
-    (SELECT count(*) FROM ratings r LEFT JOIN app_accounts a ON a.id = r.consumer_id
-     WHERE r.subject_id = $2 AND r.consumer_id <> $1
-       AND r.created_at > now() - interval '1 hour'
-       AND (a.created_at IS NULL OR a.created_at > now() - interval '7 days')) AS burst,
-    (SELECT count(DISTINCT subject_id) FROM ratings
-     WHERE consumer_id = $1 AND subject_id <> $2
-       AND created_at > now() - interval '1 hour') AS other_stores,
-    (SELECT count(*) FROM ratings
-     WHERE $3::text IS NOT NULL AND text_hash = $3 AND subject_id <> $2
-       AND created_at > now() - interval '7 days') AS repeated_text;
-
--- name: hold_burst
--- Hold the published ratings of new accounts on one store within the burst window.
-UPDATE ratings r SET status = 'held', hold_reasons = array_append(r.hold_reasons, 'burst'),
-                     updated_at = now()
-FROM (SELECT r2.id FROM ratings r2 LEFT JOIN app_accounts a ON a.id = r2.consumer_id
-      WHERE r2.subject_id = $1 AND r2.status = 'published'
-        AND r2.created_at > now() - interval '1 hour'
-        AND (a.created_at IS NULL OR a.created_at > now() - interval '7 days')) b
-WHERE r.id = b.id
-RETURNING r.id;
-
--- name: insert_rating
-INSERT INTO ratings (consumer_id, subject_id, department, period_start, stars, dimensions, text,
-                     text_hash, status, hold_reasons)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-RETURNING *;
+-- name: hold_reasons
+-- $1 consumer, $2 store, $3 text hash (or null), $4 burst, $5 many_stores (service.SUSPICION).
+SELECT rating_hold_reasons($1, $2, $3, $4, $5);
 
 -- name: rating_for_update
 SELECT * FROM ratings WHERE id = $1 FOR UPDATE;
@@ -70,20 +38,17 @@ SELECT text AS reply_text, created_at AS reply_created_at, updated_at AS reply_u
 FROM rating_replies WHERE rating_id = $1;
 
 -- name: summaries
--- Published ratings per subject, one query for a batch (the grading file loader, the profile).
-SELECT subject_id, count(*) AS n, sum(stars) AS total,
-       count(*) FILTER (WHERE stars = 1) AS s1, count(*) FILTER (WHERE stars = 2) AS s2,
-       count(*) FILTER (WHERE stars = 3) AS s3, count(*) FILTER (WHERE stars = 4) AS s4,
-       count(*) FILTER (WHERE stars = 5) AS s5
-FROM ratings
-WHERE subject_id = ANY($1::text[]) AND status = 'published'
-GROUP BY subject_id;
+-- Published ratings per subject, one query for a batch (the grading file loader, the profile),
+-- from the summaries the ratings triggers maintain.
+SELECT subject_id, n, total, s1, s2, s3, s4, s5
+FROM rating_summaries
+WHERE subject_id = ANY($1::text[]) AND n > 0;
 
 -- name: dimension_means
-SELECT d.key, avg(d.value::int)::float8 AS mean, count(*) AS n
-FROM ratings r, jsonb_each_text(r.dimensions) AS d (key, value)
-WHERE r.subject_id = $1 AND r.status = 'published'
-GROUP BY d.key;
+-- The mean as avg() of the integers would give it (numeric division), from the maintained totals.
+SELECT key, (total::numeric / n)::float8 AS mean, n
+FROM rating_dimension_totals
+WHERE subject_id = $1 AND n > 0;
 
 -- name: public_ratings
 SELECT r.id, r.stars, r.dimensions, r.text, r.helpful_count, r.created_at, r.updated_at,

@@ -11,6 +11,13 @@ Rules (docs/consumers.md):
 - suspicious ratings are held (``held``) for moderation instead of published — see
   ``SUSPICION``; only published ratings count;
 - publishing or removing a rating regrades the store in the same transaction.
+
+A new rating is one statement up to the grading (``rating_submit`` in
+``migrations/0301_rating_summaries_and_submit.sql``: store, visit proof, dimensions, slot lock,
+abuse rules, insert, burst hold, audit entry, and the store's credit file back for the grader),
+then the grade upsert: with BEGIN/COMMIT four round trips, against some twenty when each check
+was its own query. Summaries (count, sum, distribution, dimension totals) are maintained by
+triggers on ``ratings``, so no path reloads every rating of a store.
 """
 
 from __future__ import annotations
@@ -19,10 +26,11 @@ import hashlib
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
+import msgspec
 
 from xinyi_api.accountability import audit
 from xinyi_api.auth.guards import ensure_region, region_prefix
@@ -33,8 +41,8 @@ from xinyi_api.consumers.context import current_address
 from xinyi_api.consumers.masking import mask
 from xinyi_api.db.queries import Queries
 from xinyi_api.errors import Conflict, Forbidden, NotFound, Unprocessable
-from xinyi_api.grading.engine import CreditFile, RatingSummary
-from xinyi_api.grading.service import Grader
+from xinyi_api.grading.engine import CreditFile, RatingSummary, RecordFact
+from xinyi_api.grading.service import Grader, explanation_text
 from xinyi_api.ratings import schemas
 from xinyi_api.scenario_api import RatingDimension, Scenario
 from xinyi_api.scenarios_loader import ScenarioRegistry
@@ -89,11 +97,11 @@ def dimensions_for(scenario: Scenario | None) -> tuple[RatingDimension, ...]:
         else DEFAULT_DIMENSIONS
 
 
-def responsible_department(scenario: Scenario | None, store: asyncpg.Record) -> str:
+def responsible_department(scenario: Scenario | None, created_by: str | None) -> str:
     """The department of the store's scenario (主管部门), else the store's creating department."""
     if scenario is not None:
         return scenario.department
-    return str(store["created_by"] or "")
+    return created_by or ""
 
 
 async def rateable_store(conn: asyncpg.Connection, store_id: str) -> asyncpg.Record:
@@ -103,12 +111,15 @@ async def rateable_store(conn: asyncpg.Connection, store_id: str) -> asyncpg.Rec
     return store
 
 
+def _no_visit_proof(settings: Settings) -> Forbidden:
+    return Forbidden(f"no visit proof: scan the store's 诚信码 in the store first (valid "
+                     f"{settings.visit_window_hours} h)", slug="no-visit-proof")
+
+
 async def ensure_visit(conn: asyncpg.Connection, settings: Settings, consumer_id: str,
                        store_id: str) -> None:
     if not await conn.fetchval(q.has_visit, consumer_id, store_id, settings.visit_window_hours):
-        raise Forbidden(
-            f"no visit proof: scan the store's 诚信码 in the store first (valid "
-            f"{settings.visit_window_hours} h)", slug="no-visit-proof")
+        raise _no_visit_proof(settings)
 
 
 def _text_hash(text: str) -> str | None:
@@ -149,15 +160,71 @@ def my_rating(row: Any, reply: schemas.Reply | None = None) -> schemas.MyRating:
 
 async def _reasons_to_hold(conn: asyncpg.Connection, consumer_id: str, store_id: str,
                            text_hash: str | None) -> list[str]:
-    row = await conn.fetchrow(q.suspicion, consumer_id, store_id, text_hash)
-    reasons = []
-    if row["new_account"] and row["burst"] >= SUSPICION.burst:
-        reasons.append("burst")
-    if row["other_stores"] >= SUSPICION.many_stores:
-        reasons.append("many_stores")
-    if row["repeated_text"] > 0:
-        reasons.append("repeated_text")
+    reasons: list[str] = await conn.fetchval(q.hold_reasons, consumer_id, store_id, text_hash,
+                                             SUSPICION.burst, SUSPICION.many_stores)
     return reasons
+
+
+class _Totals(msgspec.Struct):
+    n: int
+    total: int
+
+
+class _Store(msgspec.Struct):
+    """A store and its credit file as the rating functions read it (``rating_grading_file``)."""
+
+    subject_type: str
+    industry: str
+    region_code: str
+    closed: bool
+    created_by: str | None
+    owner_closed: bool
+    records: list[RecordFact]
+
+
+class _Hit(msgspec.Struct):
+    bucket: str
+    n: int
+    window_start: datetime
+
+
+class _Prepared(msgspec.Struct):
+    hits: list[_Hit]
+    store: _Store | None
+    fingerprint: str | None
+    visit: bool
+    ratings: _Totals | None
+
+
+class _Graded(msgspec.Struct):
+    store: _Store
+    ratings: _Totals
+
+
+class _NewRating(msgspec.Struct):
+    id: str
+    subject_id: str
+    stars: int
+    dimensions: dict[str, int]
+    text: str
+    status: schemas.RatingStatus
+    hold_reasons: list[str]
+    helpful_count: int
+    period_start: datetime
+    created_at: datetime
+    updated_at: datetime
+
+
+class _Submitted(msgspec.Struct):
+    outcome: str
+    rating_id: str | None = None
+    rating: _NewRating | None = None
+    audit_id: int | None = None
+    file: _Graded | None = None
+
+
+STALE_FILE = "XR001"
+"""SQLSTATE of ``rating_submit`` when the file graded ahead changed before the write."""
 
 
 async def submit(
@@ -165,75 +232,149 @@ async def submit(
     principal: Principal, store_id: str, data: schemas.RatingCreate, today: date, *,
     endpoint: str,
 ) -> schemas.RatingWritten:
-    """Rate a store (or edit this period's rating). One transaction; regrades when the public
-    picture changes."""
-    await ratelimit.hit(conn, settings, {"rating": principal.sub,
-                                         "rating_address": current_address()})
+    """Rate a store (or edit this period's rating); regrades the store in the same transaction
+    when the public picture changes.
+
+    Usually two statements: ``rating_prepare`` counts the rate-limit hits and reads the store's
+    credit file; the checks run here, and the store is graded as it will be with this rating;
+    ``rating_submit`` then writes everything, grades included, in one autocommit statement — if
+    the file is still the one graded (else it undoes itself and the submission takes the
+    transactional way, as do edits and stores with a scenario loader).
+    """
+    if conn.is_in_transaction():  # rating_prepare commits asynchronously, and so would it
+        raise RuntimeError("ratings.service.submit runs its own statements and transaction")
     text = mask(data.text.strip())
     text_hash = _text_hash(text)
-    async with conn.transaction():
-        store = await rateable_store(conn, store_id)
-        if store["closed"] or store["owner_closed"]:
-            raise Conflict(f"{store_id} is closed (已歇业) and takes no new ratings",
-                           slug="store-closed")
-        await ensure_visit(conn, settings, principal.sub, store_id)
-        scenario = scenario_for(registry, store["type"], store["industry"])
-        _check_dimensions(data.dimensions, dimensions_for(scenario))
-        slot = await conn.fetchrow(q.lock_slot, principal.sub, store_id)
-        regrade = False
-        if slot["rating_id"] is not None:
-            old = await conn.fetchrow(q.rating_for_update, slot["rating_id"])
-            if old["status"] == "removed":
-                raise Conflict("your rating of this store was removed by moderation; you can "
-                               "rate it again 30 days after you first rated it",
-                               slug="rating-removed")
-            same = (old["stars"], dict(old["dimensions"]), old["text"]) == (
-                data.stars, data.dimensions, text)
-            if same:  # an idempotent repeat: nothing to write
-                reply = _reply(await conn.fetchrow(q.reply_of, old["id"]))
-                return schemas.RatingWritten(rating=my_rating(old, reply), edited=True)
-            reasons = list(old["hold_reasons"])
-            if text_hash is not None and text_hash != old["text_hash"]:
-                reasons += [r for r in await _reasons_to_hold(conn, principal.sub, store_id,
-                                                              text_hash)
-                            if r == "repeated_text" and r not in reasons]
-            status = "held" if old["status"] == "held" or reasons != list(old["hold_reasons"]) \
-                else "published"
-            row = await conn.fetchrow(q.update_rating, old["id"], data.stars, data.dimensions,
-                                      text, text_hash, status, reasons)
-            regrade = old["status"] == "published"
-            edited = True
+    checked = ratelimit.buckets(settings, {"rating": principal.sub,
+                                           "rating_address": current_address()})
+    prepared = msgspec.json.decode(await conn.fetchval(
+        q.prepare_rating, [b for b, _ in checked], [lim.seconds for _, lim in checked],
+        principal.sub, store_id, settings.visit_window_hours), type=_Prepared)
+    ratelimit.enforce(((h.bucket, h.n, h.window_start) for h in prepared.hits), checked)
+    await ratelimit.collect_garbage_sometimes(conn)
+    store = prepared.store
+    if store is None:
+        raise NotFound(f"no store {store_id}")
+    if store.closed or store.owner_closed:
+        raise _closed(store_id)
+    if not prepared.visit:
+        raise _no_visit_proof(settings)
+    scenario = scenario_for(registry, "store", store.industry)
+    _check_dimensions(data.dimensions, dimensions_for(scenario))
+    args = (principal.sub, principal.role, principal.department, store_id, data.stars,
+            data.dimensions, text, text_hash, settings.visit_window_hours,
+            responsible_department(scenario, store.created_by), store.industry, SUSPICION.burst,
+            SUSPICION.many_stores, endpoint)
+
+    totals = prepared.ratings or _Totals(0, 0)
+    ahead = _credit_file(store_id, store, _Totals(totals.n + 1, totals.total + data.stars))
+    if not any(s.loader is not None and s.covers(ahead) for s in registry.scenarios):
+        # Nothing but this rating can change the file between here and the write (which checks
+        # it did not): grade it now and store the grades in the write statement itself.
+        results = grader.grade_files({store_id: ahead}, today)
+        try:
+            raw = await conn.fetchval(
+                q.submit_rating, *args, prepared.fingerprint, totals.n + 1,
+                totals.total + data.stars, [r.scheme for r in results],
+                [r.rule_version for r in results], [r.score for r in results],
+                [r.grade for r in results], [explanation_text(r) for r in results],
+                [r.review_on for r in results])
+        except asyncpg.PostgresError as exc:
+            if exc.sqlstate != STALE_FILE:
+                raise
         else:
-            reasons = await _reasons_to_hold(conn, principal.sub, store_id, text_hash)
-            status = "held" if reasons else "published"
-            row = await conn.fetchrow(
-                q.insert_rating, principal.sub, store_id,
-                responsible_department(scenario, store), slot["period_start"], data.stars,
-                data.dimensions, text, text_hash, status, reasons)
-            await conn.execute(q.set_slot_rating, principal.sub, store_id, row["id"])
-            if "burst" in reasons:
-                held = await conn.fetch(q.hold_burst, store_id)
-                regrade = regrade or bool(held)
-            regrade = regrade or status == "published"
-            edited = False
-        if regrade:
-            await grader.regrade(conn, [store_id], today)
-        await audit.append(conn, principal, action="rating.edit" if edited else "rating.submit",
-                           subject_id=store_id, endpoint=endpoint,
-                           detail={"rating_id": row["id"], "status": status})
-    reply = None
-    if edited:
-        reply = _reply(await conn.fetchrow(q.reply_of, row["id"]))
-    return schemas.RatingWritten(rating=my_rating(row, reply), edited=edited)
+            result = _outcome(raw, store_id, settings)
+            if result.outcome == "created":
+                return _created(result)
+            # "existing": an edit, which needs the slot locked for its whole transaction.
+
+    async with conn.transaction():
+        result = _outcome(await conn.fetchval(q.submit_rating, *args, *(None,) * 9),
+                          store_id, settings)
+        if result.outcome == "existing":
+            assert result.rating_id is not None
+            return await _edit(conn, grader, principal, store_id, result.rating_id, data, text,
+                               text_hash, today, endpoint=endpoint)
+        if result.file is not None:
+            await grader.regrade_file(conn, _credit_file(store_id, result.file.store,
+                                                         result.file.ratings),
+                                      today, loaded=(load_ratings,))
+    return _created(result)
+
+
+def _closed(store_id: str) -> Conflict:
+    return Conflict(f"{store_id} is closed (已歇业) and takes no new ratings", slug="store-closed")
+
+
+def _outcome(raw: str, store_id: str, settings: Settings) -> _Submitted:
+    result = msgspec.json.decode(raw, type=_Submitted)
+    if result.outcome == "not-found":
+        raise NotFound(f"no store {store_id}")
+    if result.outcome == "closed":
+        raise _closed(store_id)
+    if result.outcome == "no-visit-proof":
+        raise _no_visit_proof(settings)
+    assert result.outcome in ("created", "existing"), result.outcome
+    return result
+
+
+def _created(result: _Submitted) -> schemas.RatingWritten:
+    audit.note_appended(result.audit_id or 0)
+    new = result.rating
+    assert new is not None
+    return schemas.RatingWritten(rating=schemas.MyRating(
+        id=new.id, store_id=new.subject_id, stars=new.stars, dimensions=new.dimensions,
+        text=new.text, status=new.status, status_label=STATUS_LABELS[new.status],
+        hold_reasons=new.hold_reasons, helpful_count=new.helpful_count,
+        period_start=new.period_start, created_at=new.created_at, updated_at=new.updated_at,
+        reply=None), edited=False)
+
+
+def _credit_file(store_id: str, store: _Store, totals: _Totals) -> CreditFile:
+    """The file ``Grader.load_files`` would build: the subject row, its records, the summary."""
+    return CreditFile(subject_id=store_id, subject_type=store.subject_type,
+                      industry=store.industry, region_code=store.region_code,
+                      closed=store.closed, records=tuple(store.records),
+                      ratings=_summary(totals.n, totals.total))
+
+
+async def _edit(
+    conn: asyncpg.Connection, grader: Grader, principal: Principal, store_id: str,
+    rating_id: str, data: schemas.RatingCreate, text: str, text_hash: str | None, today: date,
+    *, endpoint: str,
+) -> schemas.RatingWritten:
+    """A submission inside the period of an earlier rating (its slot is locked): edit that one."""
+    old = await conn.fetchrow(q.rating_for_update, rating_id)
+    if old["status"] == "removed":
+        raise Conflict("your rating of this store was removed by moderation; you can rate it "
+                       "again 30 days after you first rated it", slug="rating-removed")
+    same = (old["stars"], dict(old["dimensions"]), old["text"]) == (
+        data.stars, data.dimensions, text)
+    if same:  # an idempotent repeat: nothing to write
+        reply = _reply(await conn.fetchrow(q.reply_of, old["id"]))
+        return schemas.RatingWritten(rating=my_rating(old, reply), edited=True)
+    reasons = list(old["hold_reasons"])
+    if text_hash is not None and text_hash != old["text_hash"]:
+        reasons += [r for r in await _reasons_to_hold(conn, principal.sub, store_id, text_hash)
+                    if r == "repeated_text" and r not in reasons]
+    status = "held" if old["status"] == "held" or reasons != list(old["hold_reasons"]) \
+        else "published"
+    row = await conn.fetchrow(q.update_rating, old["id"], data.stars, data.dimensions, text,
+                              text_hash, status, reasons)
+    if old["status"] == "published":
+        await grader.regrade(conn, [store_id], today)
+    await audit.append(conn, principal, action="rating.edit", subject_id=store_id,
+                       endpoint=endpoint, detail={"rating_id": row["id"], "status": status})
+    reply = _reply(await conn.fetchrow(q.reply_of, row["id"]))
+    return schemas.RatingWritten(rating=my_rating(row, reply), edited=True)
 
 
 # --- summaries: the scan profile, the public list and grading ---------------------------------
 
 
-def _summary(row: Any | None) -> RatingSummary | None:
-    if row is None or not row["n"]:
+def _summary(n: int, total: int) -> RatingSummary | None:
+    if not n:
         return None
-    n, total = int(row["n"]), int(row["total"])
     return RatingSummary(count=n, mean=round(total / n, 2),
                          bayesian_mean=round((PRIOR_COUNT * PRIOR_MEAN + total)
                                              / (PRIOR_COUNT + n), 2))
@@ -243,7 +384,8 @@ async def store_summary(conn: asyncpg.Connection, registry: ScenarioRegistry,
                         store: asyncpg.Record) -> schemas.StoreRatingSummary:
     """Count, mean, Bayesian mean, distribution and dimension means of published ratings."""
     row = await conn.fetchrow(q.summaries, [store["id"]])
-    base = _summary(row) or RatingSummary(count=0, mean=0.0, bayesian_mean=PRIOR_MEAN)
+    base = (_summary(row["n"], row["total"]) if row else None) \
+        or RatingSummary(count=0, mean=0.0, bayesian_mean=PRIOR_MEAN)
     means = {r["key"]: r for r in await conn.fetch(q.dimension_means, store["id"])}
     dims = [schemas.Dimension(key=d.key, name_zh=d.name_zh, name_en=d.name_en,
                               mean=round(means[d.key]["mean"], 2) if d.key in means else None,
@@ -260,7 +402,7 @@ async def load_ratings(conn: asyncpg.Connection, files: dict[str, CreditFile], _
     if not files:
         return
     for row in await conn.fetch(q.summaries, list(files)):
-        files[row["subject_id"]].ratings = _summary(row)
+        files[row["subject_id"]].ratings = _summary(row["n"], row["total"])
 
 
 def rating_contributor(registry: ScenarioRegistry) -> Any:
