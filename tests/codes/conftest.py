@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -88,3 +89,18 @@ def second_client_factory(settings: Settings) -> Callable[[], Client]:
 async def second_client(second_client_factory: Callable[[], Client]) -> AsyncIterator[Client]:
     async with second_client_factory() as other:
         yield other
+
+
+def b32(raw: bytes) -> str:
+    """Token text for raw bytes: RFC 4648 base32 without padding."""
+    return base64.b32encode(raw).decode("ascii").rstrip("=")
+
+
+def varint(value: int) -> bytes:
+    """LEB128, written independently of ``xinyi_api.codes.token`` so forgeries test it."""
+    out = bytearray()
+    while True:
+        out.append((value & 0x7F) | (0x80 if value >> 7 else 0))
+        value >>= 7
+        if not value:
+            return bytes(out)

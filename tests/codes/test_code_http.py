@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import io
 from dataclasses import replace
 from datetime import timedelta
@@ -18,7 +17,7 @@ from hypothesis import strategies as st
 from litestar.testing import AsyncTestClient
 from PIL import Image
 
-from tests.codes.conftest import Client, business, code_of, in_app
+from tests.codes.conftest import Client, b32, business, code_of, in_app, varint
 from tests.conftest import assert_problem, auth, make_token
 from xinyi_api.app import create_app
 from xinyi_api.bls import BlsPrivateKey
@@ -28,22 +27,9 @@ from xinyi_api.settings import Settings
 # --- bad tokens: 404 problem+json or the friendly page, never a 500 ----------------------------
 
 
-def _b32(raw: bytes) -> str:
-    return base64.b32encode(raw).decode().rstrip("=")
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        out.append((value & 0x7F) | (0x80 if value >> 7 else 0))
-        value >>= 7
-        if not value:
-            return bytes(out)
-
-
 def _v2(key_number: int, serial: int, signature: bytes) -> str:
     """A well-formed version-2 token with whatever signature bytes."""
-    return _b32(b"\x02" + _varint(key_number) + _varint(serial) + signature)
+    return b32(b"\x02" + varint(key_number) + varint(serial) + signature)
 
 
 async def _check_refused(client: Client, token: str) -> None:
@@ -147,7 +133,7 @@ async def test_any_mutation_of_a_genuine_token_is_refused_over_http(
             st.tuples(st.integers(0, len(genuine) - 1), st.sampled_from(alphabet)).map(
                 lambda c: genuine[: c[0]] + c[1] + genuine[c[0] + 1 :]),
             st.integers(0, len(genuine) - 1).map(lambda i: genuine[:i] + genuine[i + 1 :]),
-            st.binary(min_size=60, max_size=80).map(_b32),
+            st.binary(min_size=60, max_size=80).map(b32),
             st.text(alphabet=alphabet, min_size=1, max_size=140),
             # Well-formed version-2 tokens naming the genuine key: the code's own serial or any
             # other, with random signature bytes — these reach the code look-up and the check.

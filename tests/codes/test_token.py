@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from tests.codes.conftest import b32, varint
 from xinyi_api.bls import BlsPrivateKey, BlsPublicKey
 from xinyi_api.codes.token import (
     KEY_NUMBER_MAX,
@@ -71,10 +72,6 @@ EXAMPLE_BLS_KEY = BlsPrivateKey.from_bytes(
 EXAMPLE_V2_TOKEN = (
     "AICIPLKLWPAB7KFSOMW2Q3WGFW5NGG2AZKHAUA5WIXMZCRGQLAP2NKKLCYBNGQJZ5CK7S5COHU7NQNWKDPQAO"
 )
-
-
-def b32(raw: bytes) -> str:
-    return base64.b32encode(raw).decode("ascii").rstrip("=")
 
 
 def raw_bytes(token: str) -> bytes:
@@ -372,15 +369,6 @@ def test_arbitrary_base32_payloads_raise_only_invalid_code_token(raw: bytes, low
         decode_code_token(text.lower() if lower else text, PUBLIC_KEYS)
 
 
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        out.append((value & 0x7F) | (0x80 if value >> 7 else 0))
-        value >>= 7
-        if not value:
-            return bytes(out)
-
-
 @given(
     st.sampled_from([5, 6, 1, 9]),
     st.integers(min_value=1, max_value=SERIAL_MAX),
@@ -395,7 +383,7 @@ def _varint(value: int) -> bytes:
 def test_well_formed_version_2_tokens_with_forged_signatures_are_refused(
     key_number: int, serial: int, signature: bytes
 ) -> None:
-    token = b32(b"\x02" + _varint(key_number) + _varint(serial) + signature)
+    token = b32(b"\x02" + varint(key_number) + varint(serial) + signature)
     assert parse_code_token(token).serial == serial  # well-formed: only the crypto refuses it
     with pytest.raises(InvalidCodeToken):
         decode_code_token(token, PUBLIC_KEYS)
