@@ -16,7 +16,7 @@ from litestar.params import JSONBody, PathParameter
 
 from scenarios.medical_insurance.data import INDUSTRIES, KEY, SUBJECT_TYPES, q
 from xinyi_api.accountability import audit
-from xinyi_api.auth.guards import ensure_region, requires
+from xinyi_api.auth.guards import ensure_acts_for, ensure_region, requires
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.deps import DB, ClockDep, GraderDep
 from xinyi_api.errors import Forbidden, NotFound, Unauthorized, Unprocessable
@@ -78,9 +78,7 @@ class Exposure(msgspec.Struct, kw_only=True):
 
 
 def _ensure_owner(principal: Principal) -> None:
-    if principal.department != OWNER and KEY not in principal.scenarios:
-        raise Forbidden(f"only {OWNER} or a department acting for {KEY} may do this",
-                        slug="not-scenario-department")
+    ensure_acts_for(principal, OWNER, KEY)
 
 
 async def _covered_subject(conn: asyncpg.Connection, principal: Principal,

@@ -28,6 +28,7 @@ from xinyi_api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from xinyi_api.persons import PersonalCredit, Standing
 from xinyi_api.persons.service import record_fact
 from xinyi_api.scenario_api import CreditLine, Eligibility, Scenario, Suspension
+from xinyi_api.scenarioplugins.service import covered_subject
 
 q = Queries.beside(__file__)
 
@@ -158,16 +159,10 @@ async def sync_overdue(conn: asyncpg.Connection, person_ids: Sequence[str] | Non
 
 async def _pilot_hospital(conn: asyncpg.Connection, scenario: Scenario, principal: Principal,
                           hospital_id: str) -> None:
-    row = await conn.fetchrow(q.hospital, hospital_id)
-    if row is None:
-        raise NotFound(f"no subject {hospital_id}")
-    if row["industry"] not in scenario.industries or row["type"] not in scenario.subject_types:
-        raise Unprocessable(f"{hospital_id} is not a hospital covered by {KEY}",
-                            slug="not-covered")
-    if row["closed"]:
-        raise Unprocessable(f"{hospital_id} is closed", slug="subject-closed")
+    await covered_subject(conn, scenario, hospital_id)
     await ensure_merchant_of(conn, principal, hospital_id)
-    grade = row["grade"] if row["rule_version"] == scenario.rule_version else None
+    row = await conn.fetchrow(q.pay_later_grade, hospital_id)
+    grade = row["grade"] if row and row["rule_version"] == scenario.rule_version else None
     pilot = grade is not None and any(
         isinstance(m.effect, Eligibility) and m.effect.programme == PILOT and m.effect.eligible
         for m in scenario.measures_for(grade, "business"))

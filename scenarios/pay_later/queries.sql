@@ -5,11 +5,8 @@ SELECT due_days, updated_by, updated_at FROM pay_later_terms;
 UPDATE pay_later_terms SET due_days = $1, updated_by = $2, updated_at = now()
 RETURNING due_days, updated_by, updated_at;
 
--- name: hospital
-SELECT s.id, s.name, s.type, s.industry, s.region_code, s.closed_at IS NOT NULL AS closed,
-       g.grade, g.rule_version
-FROM subjects s LEFT JOIN grades g ON g.subject_id = s.id AND g.scheme = 'pay_later'
-WHERE s.id = $1;
+-- name: pay_later_grade
+SELECT grade, rule_version FROM grades WHERE subject_id = $1 AND scheme = 'pay_later';
 
 -- name: ensure_account
 INSERT INTO pay_later_accounts (person_id) VALUES ($1) ON CONFLICT DO NOTHING;

@@ -10,7 +10,7 @@ from litestar.params import JSONBody, PathParameter
 
 from scenarios.pay_later import bills
 from xinyi_api.accountability import audit
-from xinyi_api.auth.guards import requires
+from xinyi_api.auth.guards import ensure_acts_for, requires
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.deps import DB, ClockDep, PersonsDep
 from xinyi_api.errors import Conflict, Forbidden, Gone, NotFound, Unauthorized, Unprocessable
@@ -23,9 +23,7 @@ TAG = "scenarios 信用+场景"
 
 
 def _ensure_owner(principal: Principal) -> None:
-    if principal.department != bills.DEPARTMENT and bills.KEY not in principal.scenarios:
-        raise Forbidden(f"only {bills.DEPARTMENT} or a department acting for {bills.KEY} may "
-                        "do this", slug="not-scenario-department")
+    ensure_acts_for(principal, bills.DEPARTMENT, bills.KEY)
 
 
 class PayLaterController(Controller):

@@ -77,6 +77,14 @@ def region_covers(scope: str | None, region_code: str) -> bool:
     return scope is None or region_code.startswith(region_prefix(scope))
 
 
+def ensure_acts_for(principal: Principal, department: str, scenario_key: str) -> None:
+    """Only a scenario's owning department, or a token issued to act for the scenario, manages
+    the scenario's own data (403 ``not-scenario-department``)."""
+    if principal.department != department and scenario_key not in principal.scenarios:
+        raise Forbidden(f"only {department} or a department acting for {scenario_key} may do "
+                        "this", slug="not-scenario-department")
+
+
 def ensure_region(principal: Principal, region_code: str) -> None:
     if principal.role == "department" and not region_covers(principal.region, region_code):
         raise Forbidden(

@@ -47,12 +47,11 @@ class PersonalCreditController(Controller):
         today = clock.today()
         async with db.write.acquire() as conn, conn.transaction():
             standing = await persons.standing(conn, request.user.sub, today)
-            records = await persons.records(conn, request.user.sub)
         g = standing.grade
         return schemas.PersonalCreditView(
             grade=g.grade, grade_label=GRADE_LABELS[g.grade], score=g.score,
             rule_version=g.rule_version, as_of=today, explanation=g.explanation,
-            records=[schemas.record_view(r) for r in records],
+            records=[schemas.record_view(r) for r in standing.records],
             measures=measures_of(standing))
 
     @get(

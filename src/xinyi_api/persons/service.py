@@ -41,18 +41,6 @@ class InvalidPersonalCode(Unprocessable):
 
 
 @dataclass(frozen=True, slots=True)
-class Standing:
-    """A person's grade now and the person measures of every enabled scenario it earns."""
-
-    person_id: str
-    grade: GradeResult
-    measures: tuple[tuple[Scenario, Measure], ...]
-
-    def measures_of(self, scenario_key: str) -> list[Measure]:
-        return [m for s, m in self.measures if s.key == scenario_key]
-
-
-@dataclass(frozen=True, slots=True)
 class PersonRecord:
     """One line of the person's own file (what ``GET /api/v1/me/credit`` lists)."""
 
@@ -63,6 +51,20 @@ class PersonRecord:
     occurred_on: date
     counts_until: date
     source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """A person's grade now and the person measures of every enabled scenario it earns."""
+
+    person_id: str
+    grade: GradeResult
+    measures: tuple[tuple[Scenario, Measure], ...]
+    records: tuple[PersonRecord, ...]
+    """The records the grade was computed from, newest first."""
+
+    def measures_of(self, scenario_key: str) -> list[Measure]:
+        return [m for s, m in self.measures if s.key == scenario_key]
 
 
 async def record_fact(
@@ -132,11 +134,11 @@ class PersonalCredit:
     async def standing(self, conn: asyncpg.Connection, person_id: str, today: date) -> Standing:
         """Sync, load and grade the person; the measures their grade earns in each scenario."""
         await self.sync(conn, [person_id], today)
-        result = self.rule.grade(self.file_of(person_id, await self.records(conn, person_id)),
-                                 today)
+        records = await self.records(conn, person_id)
+        result = self.rule.grade(self.file_of(person_id, records), today)
         earned = tuple((s, m) for s in self.scenarios
                        for m in s.measures_for(result.grade, "person"))
-        return Standing(person_id, result, earned)
+        return Standing(person_id, result, earned, tuple(records))
 
     # ---------------------------------------------------------------- the dynamic code
 

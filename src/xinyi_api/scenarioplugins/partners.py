@@ -27,18 +27,18 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from xinyi_api.accountability import audit
 from xinyi_api.accountability.service import ensure_merchant_of
-from xinyi_api.auth.guards import ensure_region, requires
+from xinyi_api.auth.guards import ensure_acts_for, ensure_region, requires
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.codes import schemas as codes_schemas
 from xinyi_api.codes.hooks import ProfileDraft
 from xinyi_api.db.queries import Queries
 from xinyi_api.deps import DB, ClockDep, PersonsDep
 from xinyi_api.errors import Conflict, Forbidden, Gone, NotFound, Unauthorized, Unprocessable
-from xinyi_api.grading.engine import CreditFile
 from xinyi_api.persons.service import record_fact
 from xinyi_api.scenario_api import CreditPoints, Measure, Scenario
 from xinyi_api.scenarioplugins.routes import SCENARIO_DEPENDENCIES, SCENARIO_KEY, ScenariosDep
 from xinyi_api.scenarioplugins.schemas import MeasureView, measure_view
+from xinyi_api.scenarioplugins.service import covered_subject
 from xinyi_api.scenarios_loader import ScenarioRegistry
 
 q = Queries.beside(__file__, "partners.sql")
@@ -117,23 +117,7 @@ def _scenario(registry: ScenarioRegistry, key: str) -> Scenario:
 
 
 def _ensure_owner(principal: Principal, scenario: Scenario) -> None:
-    if principal.department != scenario.department and scenario.key not in principal.scenarios:
-        raise Forbidden(f"only {scenario.department} or a department acting for "
-                        f"{scenario.key} may do this", slug="not-scenario-department")
-
-
-async def _covered(conn: asyncpg.Connection, scenario: Scenario, subject_id: str) -> asyncpg.Record:
-    row = await conn.fetchrow(q.subject, subject_id)
-    if row is None:
-        raise NotFound(f"no subject {subject_id}")
-    probe = CreditFile(subject_id=row["id"], subject_type=row["type"], industry=row["industry"],
-                       region_code=row["region_code"], closed=row["closed"])
-    if not scenario.covers(probe):
-        raise Unprocessable(f"{subject_id} ({row['industry']}) is not covered by "
-                            f"{scenario.key}", slug="not-covered")
-    if row["closed"]:
-        raise Unprocessable(f"{subject_id} is closed", slug="subject-closed")
-    return row
+    ensure_acts_for(principal, scenario.department, scenario.key)
 
 
 def _offer(scenario: Scenario, key: str) -> Measure:
@@ -144,10 +128,16 @@ def _offer(scenario: Scenario, key: str) -> Measure:
     return measure
 
 
+def _offered(scenario: Scenario, keys: list[str]) -> list[Measure]:
+    """The enrolled keys that still name person incentives of the scenario (a new rule version
+    may have dropped one)."""
+    return [m for m in scenario.measures
+            if m.key in keys and m.target == "person" and m.kind == "incentive"]
+
+
 def _participant(scenario: Scenario, row: asyncpg.Record, name: str) -> Participant:
     return Participant(scenario=scenario.key, subject_id=row["subject_id"], name=name,
-                       offers=[measure_view(_offer(scenario, k)) for k in row["measures"]
-                               if any(m.key == k for m in scenario.measures)],
+                       offers=[measure_view(m) for m in _offered(scenario, row["measures"])],
                        enrolled_by=row["enrolled_by"], enrolled_at=row["enrolled_at"])
 
 
@@ -194,7 +184,7 @@ class PartnerController(Controller):
         _ensure_owner(request.user, scenario)
         measures = sorted({_offer(scenario, k).key for k in data.measures})
         async with db.write.acquire() as conn, conn.transaction():
-            subject = await _covered(conn, scenario, subject_id)
+            subject = await covered_subject(conn, scenario, subject_id)
             ensure_region(request.user, subject["region_code"])
             row = await conn.fetchrow(q.upsert_participant, key, subject_id, measures,
                                       request.user.sub)
@@ -216,10 +206,10 @@ class PartnerController(Controller):
         scenario = _scenario(scenarios, key)
         _ensure_owner(request.user, scenario)
         async with db.write.acquire() as conn, conn.transaction():
-            region = await conn.fetchrow(q.subject, subject_id)
+            region = await conn.fetchval(q.region_of, subject_id)
             if region is None:
                 raise NotFound(f"no subject {subject_id}")
-            ensure_region(request.user, region["region_code"])
+            ensure_region(request.user, region)
             if await conn.fetchval(q.delete_participant, key, subject_id) is None:
                 raise NotFound(f"{subject_id} does not take part in {key}",
                                slug="not-a-participant")
@@ -246,7 +236,7 @@ class PartnerController(Controller):
         scenario = _scenario(scenarios, key)
         measure = _offer(scenario, data.measure)
         async with db.write.acquire() as conn, conn.transaction():
-            await _covered(conn, scenario, data.subject_id)
+            await covered_subject(conn, scenario, data.subject_id)
             await ensure_merchant_of(conn, request.user, data.subject_id)
             offers = await conn.fetchval(q.participant, key, data.subject_id)
             if not offers or measure.key not in offers:
@@ -290,7 +280,7 @@ class PartnerController(Controller):
                                 slug="no-credit-points")
         today = clock.today()
         async with db.write.acquire() as conn, conn.transaction():
-            await _covered(conn, scenario, data.subject_id)
+            await covered_subject(conn, scenario, data.subject_id)
             await ensure_merchant_of(conn, request.user, data.subject_id)
             person = await persons.redeem_code(conn, data.code, partner=request.user,
                                                purpose=f"{key}.report", now=clock.now())
@@ -318,14 +308,13 @@ def offers_contributor(
             scenario = registry.get(row["scenario"])
             if scenario is None:
                 continue
-            for m in scenario.measures:
-                if m.key in row["measures"] and m.target == "person":
-                    basis = "" if m.basis is None else f"{m.basis.document} {m.basis.article}"
-                    draft.badges.append(codes_schemas.Badge(
-                        scenario=scenario.key, key=m.key, label=m.title_zh, kind="incentive",
-                        description=f"个人信用 {'/'.join(m.grades)} 级可享,出示动态个人信用码"
-                                    + (f";{m.condition}" if m.condition else ""),
-                        basis=basis))
+            for m in _offered(scenario, row["measures"]):
+                basis = "" if m.basis is None else f"{m.basis.document} {m.basis.article}"
+                draft.badges.append(codes_schemas.Badge(
+                    scenario=scenario.key, key=m.key, label=m.title_zh, kind="incentive",
+                    description=f"个人信用 {'/'.join(m.grades)} 级可享,出示动态个人信用码"
+                                + (f";{m.condition}" if m.condition else ""),
+                    basis=basis))
 
     return contribute
 

@@ -1,6 +1,5 @@
--- name: subject
-SELECT id, name, type, industry, region_code, closed_at IS NOT NULL AS closed
-FROM subjects WHERE id = $1;
+-- name: region_of
+SELECT region_code FROM subjects WHERE id = $1;
 
 -- name: upsert_participant
 INSERT INTO scenario_participants AS p (scenario, subject_id, measures, enrolled_by)

@@ -1,5 +1,5 @@
 -- name: subject_coverage
-SELECT id, type, industry, region_code, closed_at IS NOT NULL AS closed
+SELECT id, name, type, industry, region_code, closed_at IS NOT NULL AS closed
 FROM subjects
 WHERE id = $1;
 

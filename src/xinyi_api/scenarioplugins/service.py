@@ -15,7 +15,7 @@ import asyncpg
 from xinyi_api.codes import schemas as codes_schemas
 from xinyi_api.codes.hooks import ProfileDraft
 from xinyi_api.db.queries import Queries
-from xinyi_api.errors import NotFound
+from xinyi_api.errors import NotFound, Unprocessable
 from xinyi_api.grading.engine import GRADE_LABELS, GRADES, CreditFile
 from xinyi_api.grading.schemas import grade_view, result_view
 from xinyi_api.grading.service import Grader
@@ -48,15 +48,37 @@ def scenario_detail(s: Scenario, distribution: str) -> schemas.ScenarioDetail:
     )
 
 
-async def covering(conn: asyncpg.Connection, registry: ScenarioRegistry,
-                   subject_id: str) -> list[Scenario]:
-    """The enabled scenarios covering the subject; ``NotFound`` if there is no such subject."""
+def _probe(row: asyncpg.Record) -> CreditFile:
+    """An empty credit file with the subject's coverage facts (type, industry, region)."""
+    return CreditFile(subject_id=row["id"], subject_type=row["type"], industry=row["industry"],
+                      region_code=row["region_code"], closed=row["closed"])
+
+
+async def _subject(conn: asyncpg.Connection, subject_id: str) -> asyncpg.Record:
     row = await conn.fetchrow(q.subject_coverage, subject_id)
     if row is None:
         raise NotFound(f"no subject {subject_id}")
-    probe = CreditFile(subject_id=row["id"], subject_type=row["type"], industry=row["industry"],
-                       region_code=row["region_code"], closed=row["closed"])
+    return row
+
+
+async def covering(conn: asyncpg.Connection, registry: ScenarioRegistry,
+                   subject_id: str) -> list[Scenario]:
+    """The enabled scenarios covering the subject; ``NotFound`` if there is no such subject."""
+    probe = _probe(await _subject(conn, subject_id))
     return [s for s in registry.scenarios if s.covers(probe)]
+
+
+async def covered_subject(conn: asyncpg.Connection, scenario: Scenario,
+                          subject_id: str) -> asyncpg.Record:
+    """The open subject ``scenario`` covers (id, name, type, industry, region_code): 404 for no
+    such subject, 422 ``not-covered`` or ``subject-closed`` otherwise."""
+    row = await _subject(conn, subject_id)
+    if not scenario.covers(_probe(row)):
+        raise Unprocessable(f"{subject_id} ({row['industry']}) is not covered by "
+                            f"{scenario.key}", slug="not-covered")
+    if row["closed"]:
+        raise Unprocessable(f"{subject_id} is closed", slug="subject-closed")
+    return row
 
 
 async def scenario_grades(conn: asyncpg.Connection, registry: ScenarioRegistry, grader: Grader,
