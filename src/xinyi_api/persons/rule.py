@@ -15,7 +15,7 @@ Thresholds: A ≥ 760, B ≥ 650, C ≥ 550, below is D.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date
 
 from xinyi_api.grading.engine import (
@@ -103,16 +103,14 @@ def _doc(fn: object) -> str:
     return " ".join((getattr(fn, "__doc__", None) or "").split())
 
 
-def personal_rule(bonuses: Mapping[str, tuple[str, int]] | Iterable[tuple[str, tuple[str, int]]]
-                  = ()) -> GradingRule:
+def personal_rule(bonuses: Mapping[str, tuple[str, int]]) -> GradingRule:
     """The personal rule; ``bonuses`` maps a scenario key to (its name, its CreditPoints)."""
-    table = dict(bonuses)
     return GradingRule(
         scheme=SCHEME, version=VERSION, name_zh="个人信用", base_score=BASE_SCORE,
         indicators=(
             Indicator("payments", "按时还款", "paying on time", _doc(_payments),
                       _payments),
-            _scenario_points(table),
+            _scenario_points(bonuses),
             Indicator("malicious_ratings", "恶意评价", "malicious ratings", _doc(_malicious),
                       _malicious),
         ),
