@@ -7,16 +7,23 @@
    consumers) in both apps' tables, then ``VACUUM ANALYZE`` — tables with statistics, as in a
    running system. (Analysed *empty*, the planner would cache sequential-scan plans for the
    rating tables in every connection and keep them through the short run as the tables grow.)
-2. Serves, one after the other with the same uvicorn settings (1 worker, 127.0.0.1, pool 10):
-   - the **baseline**: a bare Litestar endpoint doing one asyncpg INSERT into
-     ``bench_ratings``, which has the same ``UNIQUE (consumer_id, subject_id, period_start)``
-     constraint as ``ratings``;
-   - **xinyi-api** ``POST /api/v1/stores/{id}/ratings`` with everything on: token check, rate
-     limits (counted, limits raised), visit proof, the per-(consumer, store) slot lock, abuse
-     rules, the insert, the regrade of the store (public + 信用+牛肉汤 rules) and the audit
-     chain entry, in one transaction.
+2. Serves, one after the other with the same uvicorn settings (1 worker, 127.0.0.1, pool 10),
+   four rungs from the issue's ceiling to the real endpoint (``RUNGS``):
+   1. the **baseline**: a bare Litestar endpoint doing one asyncpg INSERT into
+      ``bench_ratings``, which has the same ``UNIQUE (consumer_id, subject_id, period_start)``
+      constraint as ``ratings``;
+   2. the same INSERT after verifying the bearer token as the service does;
+   3. the token, then the service's two rating statements with the grades left out: rate
+      limits, visit proof, slot lock, abuse rules, insert, summary, audit entry — everything
+      but the regrade of the store;
+   4. **xinyi-api** ``POST /api/v1/stores/{id}/ratings`` with everything on: token check, rate
+      limits (counted, limits raised), visit proof, the per-(consumer, store) slot lock, abuse
+      rules, the insert, the regrade of the store (public + 信用+牛肉汤 rules) and the audit
+      chain entry, in one transaction.
+   Rungs 2 and 3 are measurements, not modes of the service: they split the gap into what
+   authentication costs, what the database checks and writes cost, and what the regrade costs.
 3. Loads each with ``--connections`` keep-alive connections of a small asyncio HTTP/1.1 client;
-   every request is a different consumer, so every xinyi-api request is a new rating.
+   every request is a different consumer, so every request is a new rating.
 
 Prints requests per second, p50/p99 and the ratio (target ≥ 60 % of the baseline); how far the
 audit sealing lagged during the xinyi-api run (entries committed but not yet chained, sampled);
@@ -51,11 +58,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 
 from xinyi_api.app import migration_sources  # noqa: E402
-from xinyi_api.auth.tokens import issue_token  # noqa: E402
+from xinyi_api.auth.tokens import Principal, issue_token, verify_token  # noqa: E402
+from xinyi_api.consumers import ratelimit  # noqa: E402
 from xinyi_api.consumers.identity import pseudonym  # noqa: E402
 from xinyi_api.db.migrate import migrate  # noqa: E402
 from xinyi_api.db.pool import connect, create_pool  # noqa: E402
 from xinyi_api.keys import KeyStore, ensure_keys  # noqa: E402
+from xinyi_api.ratings.service import q as rating_queries  # noqa: E402
 from xinyi_api.settings import Settings  # noqa: E402
 from xinyi_api.subjects.uscc import check_character  # noqa: E402
 
@@ -114,6 +123,79 @@ async def _pool(app: Litestar) -> AsyncIterator[None]:
 def baseline_app() -> Litestar:
     """``uvicorn --factory bench.ratings:baseline_app`` (``DATABASE_URL`` set)."""
     return Litestar([bare_rate], lifespan=[_pool])
+
+
+# --- the rungs between the two: what each guarantee costs -----------------------------------
+#
+# Not modes of the service: measurements that split the gap between the baseline and the real
+# endpoint, each adding one layer to the one before, with the service's own functions and SQL.
+
+
+async def _principal(request: Request[Any, Any, Any]) -> Principal:
+    token = request.headers.get("authorization", "").removeprefix("Bearer ")
+    return await verify_token(request.app.state.keystore, token, issuer="xinyi-api",
+                              audience="xinyi-api")
+
+
+@post("/token/stores/{store_id:str}/ratings", status_code=201)
+async def token_rate(store_id: str, data: JSONBody[BareRating],
+                     request: Request[Any, Any, Any]) -> dict[str, int]:
+    """Rung 2: the baseline's INSERT after verifying the bearer token (EdDSA) as the service
+    does (``auth.tokens.verify_token``)."""
+    principal = await _principal(request)
+    pool: asyncpg.Pool = request.app.state.pool
+    async with pool.acquire() as conn:
+        row_id = await conn.fetchval(
+            "INSERT INTO bench_ratings (consumer_id, subject_id, period_start, stars, text)"
+            " VALUES ($1, $2, date_trunc('day', now()), $3, $4) RETURNING id",
+            principal.sub, store_id, data.stars, data.text)
+    return {"id": row_id}
+
+
+@post("/checks/stores/{store_id:str}/ratings", status_code=201)
+async def checks_rate(store_id: str, data: JSONBody[BareRating],
+                      request: Request[Any, Any, Any]) -> dict[str, str]:
+    """Rung 3: the token, then the service's two statements (``rating_prepare``: rate-limit
+    hits, store, visit proof, file; ``rating_submit``: store and visit proof again, slot lock,
+    abuse rules, insert, rating summary, audit entry) — without grading the store: the
+    grades are passed as null, so the rating commits and the store keeps its old grade."""
+    principal = await _principal(request)
+    settings: Settings = request.app.state.settings
+    checked = ratelimit.buckets(settings, {"rating": principal.sub,
+                                           "rating_address": "127.0.0.1"})
+    pool: asyncpg.Pool = request.app.state.pool
+    async with pool.acquire() as conn:
+        prepared = msgspec.json.decode(await conn.fetchval(
+            rating_queries.prepare_rating, [b for b, _ in checked],
+            [lim.seconds for _, lim in checked], principal.sub, store_id,
+            settings.visit_window_hours))
+        if not prepared["visit"] or prepared["store"] is None:
+            raise RuntimeError(f"bench data lacks a visit proof or store: {store_id}")
+        raw = await conn.fetchval(
+            rating_queries.submit_rating, principal.sub, principal.role, principal.department,
+            store_id, data.stars, {}, data.text, None, settings.visit_window_hours, "scjg",
+            prepared["store"]["industry"], 5, 10, "POST /checks", *(None,) * 9)
+    return {"outcome": msgspec.json.decode(raw)["outcome"]}
+
+
+@asynccontextmanager
+async def _pool_and_keys(app: Litestar) -> AsyncIterator[None]:
+    settings = Settings.from_env()
+    assert settings.database_url, "DATABASE_URL must be set"
+    pool = await create_pool(settings.database_url, min_size=2, max_size=settings.db_pool_max)
+    app.state.pool = pool
+    app.state.settings = settings
+    app.state.keystore = KeyStore(pool, settings.secret_key)
+    await app.state.keystore.load()
+    try:
+        yield
+    finally:
+        await pool.close()
+
+
+def ladder_app() -> Litestar:
+    """``uvicorn --factory bench.ratings:ladder_app``: rungs 2 and 3 (``XINYI_*`` set)."""
+    return Litestar([token_rate, checks_rate], lifespan=[_pool_and_keys])
 
 
 # --- data -----------------------------------------------------------------------------------
@@ -353,10 +435,27 @@ def build(path: str, sub: Submission, stars: int) -> bytes:
             f"Content-Length: {len(body)}\r\n\r\n").encode() + body
 
 
+@dataclass(frozen=True, slots=True)
+class Rung:
+    label: str
+    target: str
+    prefix: str
+
+
+RUNGS = (
+    Rung("1 baseline: 1 asyncpg INSERT (unique)", "bench.ratings:baseline_app", "/bare"),
+    Rung("2 + bearer token verified (EdDSA)", "bench.ratings:ladder_app", "/token"),
+    Rung("3 + checks and writes, store not regraded", "bench.ratings:ladder_app", "/checks"),
+    Rung("4 xinyi-api rating (all rules on)", "xinyi_api.asgi:app_from_env", "/api/v1"),
+)
+"""From the issue's ceiling to the real endpoint, one layer at a time (same run, same server
+settings); the ratio of each is against rung 1."""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--stores", type=int, default=2000)
-    parser.add_argument("--consumers", type=int, default=120_000)
+    parser.add_argument("--consumers", type=int, default=200_000)
     parser.add_argument("--history", type=int, default=20,
                         help="earlier ratings per store (40 days old) before the run")
     parser.add_argument("--connections", type=int, default=32)
@@ -381,43 +480,44 @@ def main() -> None:
                "XINYI_DB_POOL_MAX": "10", "PYTHONPATH": f"{ROOT}:{ROOT / 'src'}",
                # Count every hit, but high enough that one client address is not refused.
                "XINYI_RATE_LIMITS": "rating_address=9999999/3600"}
-        half = len(subs) // 2
-        warm = [build(f"/bare/stores/{s.store_id}/ratings", s, 4) for s in subs[:200]]
-        bare_requests = [build(f"/bare/stores/{s.store_id}/ratings", s, 4)
-                         for s in subs[200:half]]
-        xinyi_warm = [build(f"/api/v1/stores/{s.store_id}/ratings", s, 4)
-                      for s in subs[half:half + 200]]
-        xinyi_requests = [build(f"/api/v1/stores/{s.store_id}/ratings", s, 4)
-                          for s in subs[half + 200:]]
+        # Each rung gets its own consumers: every request stores a new rating.
+        share = len(subs) // len(RUNGS)
+        pgdata = workdir / "pgdata"
         log(f"\nPOST a rating, {args.connections} connections, {args.seconds:.0f} s each, "
             "every request a different consumer:")
-        pgdata = workdir / "pgdata"
-        with serve("bench.ratings:baseline_app", free_port(), env, logs) as (port, pid):
-            asyncio.run(load(port, warm, 8, 2))
-            bare, bare_cpu = measured(pid, pgdata, lambda: asyncio.run(
-                load(port, bare_requests, args.connections, args.seconds)))
+        results: list[tuple[Rung, Result, Cpu]] = []
         backlog = (0, 0.0)
+        for i, rung in enumerate(RUNGS):
+            mine = subs[i * share:(i + 1) * share]
+            target = args.target if rung.prefix == "/api/v1" else rung.target
+            warm = [build(f"{rung.prefix}/stores/{s.store_id}/ratings", s, 4) for s in mine[:200]]
+            requests = [build(f"{rung.prefix}/stores/{s.store_id}/ratings", s, 4)
+                        for s in mine[200:]]
+            with serve(target, free_port(), env, logs) as (port, pid):
+                asyncio.run(load(port, warm, 8, 2))
 
-        def rate() -> Result:
-            nonlocal backlog
-            result, backlog = asyncio.run(watch_audit(
-                url, load(port, xinyi_requests, args.connections, args.seconds)))
-            return result
+                def run(port: int = port, requests: list[bytes] = requests,
+                        watch: bool = rung.prefix == "/api/v1") -> Result:
+                    nonlocal backlog
+                    loading = load(port, requests, args.connections, args.seconds)
+                    if not watch:
+                        return asyncio.run(loading)
+                    result, backlog = asyncio.run(watch_audit(url, loading))
+                    return result
 
-        with serve(args.target, free_port(), env, logs) as (port, pid):
-            asyncio.run(load(port, xinyi_warm, 8, 2))
-            xinyi, xinyi_cpu = measured(pid, pgdata, rate)
-        for label, r, cpu in (("baseline: 1 asyncpg INSERT (unique)", bare, bare_cpu),
-                              ("xinyi-api rating (all rules on)", xinyi, xinyi_cpu)):
-            log(f"  {label:<38} {r.rps:>8,.0f} req/s   p50 {r.pct(50):6.2f} ms   "
-                f"p99 {r.pct(99):6.2f} ms   statuses {dict(sorted(r.statuses.items()))}")
-            log(f"  {'':<38} {cpu}")
-        exhausted = [label for label, r, pool in (("baseline", bare, bare_requests),
-                                                  ("xinyi-api", xinyi, xinyi_requests))
-                     if r.requests >= len(pool)]
-        if exhausted:
-            log(f"  warning: ran out of consumers for {exhausted}; pass a larger --consumers")
-        log(f"\n  xinyi-api / baseline = {xinyi.rps / bare.rps:.0%} (target ≥ 60 %)")
+                result, cpu = measured(pid, pgdata, run)
+            # Rung 3's audit entries are sealed here, not by rung 4's sealer during its run.
+            asyncio.run(_seal(url))
+            if result.requests >= len(requests):
+                log(f"  warning: {rung.label} ran out of consumers; pass a larger --consumers")
+            results.append((rung, result, cpu))
+            ratio = result.rps / results[0][1].rps
+            log(f"  {rung.label:<44} {result.rps:>7,.0f} req/s {ratio:>5.0%}   "
+                f"p50 {result.pct(50):6.2f} ms   p99 {result.pct(99):6.2f} ms   "
+                f"statuses {dict(sorted(result.statuses.items()))}")
+            log(f"  {'':<44} {cpu}")
+        xinyi = results[-1][1]
+        log(f"\n  xinyi-api / baseline = {xinyi.rps / results[0][1].rps:.0%} (target ≥ 60 %)")
         stored = asyncio.run(_count(url))
         log(f"  ratings stored {stored[0]:,} (published {stored[1]:,}); baseline rows "
             f"{stored[2]:,}")
@@ -447,6 +547,16 @@ async def watch_audit(url: str, run: Awaitable[Result]) -> tuple[Result, tuple[i
             most, oldest = max(most, row[0]), max(oldest, float(row[1]))
             await asyncio.wait([task], timeout=WATCH_SECONDS)
         return task.result(), (most, oldest)
+    finally:
+        await conn.close()
+
+
+async def _seal(url: str) -> None:
+    from xinyi_api.accountability.audit import seal
+
+    conn = await connect(url)
+    try:
+        await seal(conn)
     finally:
         await conn.close()
 
