@@ -1,3 +1,8 @@
+-- name: lock_subjects
+-- Waits for every other transaction grading one of $1 (migrations/0004_grading_locks.sql); held
+-- until this transaction ends.
+SELECT grading_lock($1::text[]);
+
 -- name: load_subjects
 SELECT id, type, industry, region_code, closed_at IS NOT NULL AS closed
 FROM subjects

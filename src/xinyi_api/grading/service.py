@@ -74,7 +74,15 @@ class Grader:
     async def regrade(
         self, conn: asyncpg.Connection, subject_ids: Sequence[str], today: date
     ) -> list[GradeResult]:
-        """Recompute and store the grades of ``subject_ids`` inside the caller's transaction."""
+        """Recompute and store the grades of ``subject_ids`` inside the caller's transaction.
+
+        Call it after the transaction's own change to the files: it first waits for every other
+        transaction grading one of these subjects to end (a lock held until this one ends), so
+        that the files it reads include their changes (docs/grading.md, "Concurrent regrades").
+        """
+        if not conn.is_in_transaction():
+            raise RuntimeError("Grader.regrade runs inside the caller's transaction")
+        await conn.execute(q.lock_subjects, list(subject_ids))
         results = self.grade_files(await self.load_files(conn, subject_ids, today), today)
         await store_grades(conn, results)
         return results
@@ -86,7 +94,9 @@ class Grader:
         """``regrade`` of one subject whose file the caller has already read in its own statement:
         the subject row and its records exactly as ``load_files`` reads them (the SQL function
         ``grading_records``), plus the data of the ``loaded`` loaders. The other loaders run as
-        usual. For write paths where a round trip per loader is a large share of the cost."""
+        usual. For write paths where a round trip per loader is a large share of the cost. The
+        statement that read the file must have taken the subject's grading lock first (SQL
+        ``grading_lock``; ``rating_submit`` does), as ``regrade`` does."""
         files = {file.subject_id: file}
         for loader in self.loaders:
             if loader not in loaded:
