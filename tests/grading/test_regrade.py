@@ -1,3 +1,5 @@
+import asyncio
+
 import pytest
 
 from tests.conftest import uscc
@@ -69,3 +71,37 @@ async def test_due_only_regrades_subjects_whose_records_expired(client, dept_hea
         assert report.processed == 1
     finally:
         await conn.close()
+
+
+async def test_a_regrade_waits_for_another_transaction_grading_the_subject(
+        client, dept_headers, database_url) -> None:
+    a, b = await _seed(client, dept_headers, 2)
+    grader, today = Grader([PUBLIC_RULE]), client.app.state.clock.today()
+    first, second = await connect(database_url), await connect(database_url)
+    try:
+        # Outside a transaction the lock would end with the statement: refused.
+        with pytest.raises(RuntimeError, match="inside the caller's transaction"):
+            await grader.regrade(first, [a], today)
+        # The first transaction adds a penalty to a's file and regrades it, and stays open.
+        open_tx = first.transaction()
+        await open_tx.start()
+        await first.execute(
+            "INSERT INTO credit_records (id, subject_id, kind, severity, title, source_department,"
+            " legal_basis, occurred_on, published_on, public_until) VALUES"
+            " ('R' || lpad(nextval('record_id_seq')::text, 10, '0'), $1, 'penalty', 'severe',"
+            " '制假售假', 'scjg', '《产品质量法》第五十条', current_date, current_date,"
+            " current_date + 1000)", a)
+        penalised = await grader.regrade(first, [a], today)
+        async with second.transaction():  # another subject: no wait
+            await asyncio.wait_for(grader.regrade(second, [b], today), 5)
+        async with second.transaction():
+            waiting = asyncio.ensure_future(grader.regrade(second, [b, a], today))
+            await asyncio.sleep(0.3)
+            assert not waiting.done()
+            await open_tx.commit()
+            regraded = await asyncio.wait_for(waiting, 5)
+        # It read a's file only after the first committed: the penalty is in its grade.
+        assert [r.score for r in regraded if r.subject_id == a] == [p.score for p in penalised]
+    finally:
+        await first.close()
+        await second.close()
