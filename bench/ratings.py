@@ -96,16 +96,18 @@ CREATE TABLE IF NOT EXISTS bench_ratings (
 """
 
 
+BARE_INSERT = ("INSERT INTO bench_ratings (consumer_id, subject_id, period_start, stars, text)"
+               " VALUES ($1, $2, date_trunc('day', now()), $3, $4) RETURNING id")
+"""The baseline's one statement (rung 2 runs it too, after the token check)."""
+
+
 @post("/bare/stores/{store_id:str}/ratings", status_code=201)
 async def bare_rate(store_id: str, data: JSONBody[BareRating],
                     request: Request[Any, Any, Any]) -> dict[str, int]:
     pool: asyncpg.Pool = request.app.state.pool
     consumer = request.headers.get("x-bench-consumer", "")
     async with pool.acquire() as conn:
-        row_id = await conn.fetchval(
-            "INSERT INTO bench_ratings (consumer_id, subject_id, period_start, stars, text)"
-            " VALUES ($1, $2, date_trunc('day', now()), $3, $4) RETURNING id",
-            consumer, store_id, data.stars, data.text)
+        row_id = await conn.fetchval(BARE_INSERT, consumer, store_id, data.stars, data.text)
     return {"id": row_id}
 
 
@@ -145,10 +147,8 @@ async def token_rate(store_id: str, data: JSONBody[BareRating],
     principal = await _principal(request)
     pool: asyncpg.Pool = request.app.state.pool
     async with pool.acquire() as conn:
-        row_id = await conn.fetchval(
-            "INSERT INTO bench_ratings (consumer_id, subject_id, period_start, stars, text)"
-            " VALUES ($1, $2, date_trunc('day', now()), $3, $4) RETURNING id",
-            principal.sub, store_id, data.stars, data.text)
+        row_id = await conn.fetchval(BARE_INSERT, principal.sub, store_id, data.stars,
+                                     data.text)
     return {"id": row_id}
 
 
@@ -506,7 +506,8 @@ def main() -> None:
                     return result
 
                 result, cpu = measured(pid, pgdata, run)
-            # Rung 3's audit entries are sealed here, not by rung 4's sealer during its run.
+            # Entries a rung left unsealed (rung 3 runs no sealer) are sealed here, not by
+            # the next rung's sealer during its measured run.
             asyncio.run(_seal(url))
             if result.requests >= len(requests):
                 log(f"  warning: {rung.label} ran out of consumers; pass a larger --consumers")
