@@ -19,6 +19,15 @@ async def _seed(client, headers, n: int) -> list[str]:
     return ids
 
 
+# A severe penalty written straight into the table, as an import would: the grade is now stale.
+PENALTY = (
+    "INSERT INTO credit_records (id, subject_id, kind, severity, title, source_department,"
+    " legal_basis, occurred_on, published_on, public_until) VALUES"
+    " ('R' || lpad(nextval('record_id_seq')::text, 10, '0'), $1, 'penalty', 'severe',"
+    " '制假售假', 'scjg', '《产品质量法》第五十条', current_date, current_date,"
+    " current_date + 1000)")
+
+
 class Interrupt(Exception):
     pass
 
@@ -29,12 +38,7 @@ async def test_batch_regrade_grades_everyone_and_resumes(client, dept_headers,
     conn = await connect(database_url)
     try:
         # Records written straight into the table, as an import would: grades are now stale.
-        await conn.executemany(
-            "INSERT INTO credit_records (id, subject_id, kind, severity, title, source_department,"
-            " legal_basis, occurred_on, published_on, public_until) VALUES"
-            " ('R' || lpad(nextval('record_id_seq')::text, 10, '0'), $1, 'penalty', 'severe',"
-            " '制假售假', 'scjg', '《产品质量法》第五十条', current_date, current_date,"
-            " current_date + 1000)", [(i,) for i in ids])
+        await conn.executemany(PENALTY, [(i,) for i in ids])
         grader = Grader([PUBLIC_RULE])
         today = client.app.state.clock.today()
         seen: list[int] = []
@@ -85,12 +89,7 @@ async def test_a_regrade_waits_for_another_transaction_grading_the_subject(
         # The first transaction adds a penalty to a's file and regrades it, and stays open.
         open_tx = first.transaction()
         await open_tx.start()
-        await first.execute(
-            "INSERT INTO credit_records (id, subject_id, kind, severity, title, source_department,"
-            " legal_basis, occurred_on, published_on, public_until) VALUES"
-            " ('R' || lpad(nextval('record_id_seq')::text, 10, '0'), $1, 'penalty', 'severe',"
-            " '制假售假', 'scjg', '《产品质量法》第五十条', current_date, current_date,"
-            " current_date + 1000)", a)
+        await first.execute(PENALTY, a)
         penalised = await grader.regrade(first, [a], today)
         async with second.transaction():  # another subject: no wait
             await asyncio.wait_for(grader.regrade(second, [b], today), 5)
