@@ -20,6 +20,7 @@ from xinyi_api.accountability.routes import CONTROLLERS as ACCOUNTABILITY_CONTRO
 from xinyi_api.accountability.sealer import AuditSealMiddleware, sealer_lifespan
 from xinyi_api.auth.guards import document_access
 from xinyi_api.auth.middleware import BearerAuthenticationMiddleware
+from xinyi_api.clock import Clock
 from xinyi_api.codes.routes import route_handlers as code_route_handlers
 from xinyi_api.codes.runtime import CodesRuntime, codes_lifespan
 from xinyi_api.consumers.context import ClientAddressMiddleware
@@ -28,7 +29,7 @@ from xinyi_api.consumers.service import visit_hook
 from xinyi_api.db.embedded import EmbeddedPostgres
 from xinyi_api.db.migrate import MigrationSource, core_source, migrate
 from xinyi_api.db.pool import Database, create_pool
-from xinyi_api.deps import DEPENDENCIES, Clock
+from xinyi_api.deps import DEPENDENCIES
 from xinyi_api.errors import problem_details_plugin
 from xinyi_api.grading.public_rule import PUBLIC_RULE
 from xinyi_api.grading.service import Grader
@@ -104,7 +105,12 @@ async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
             await asyncio.to_thread(embedded.stop)
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Litestar:
+    """The app for ``settings`` (read from the environment when omitted).
+
+    ``clock`` is where every handler, cache and background step reads the time; the default is
+    the system clock in ``XINYI_TIMEZONE``. Tests pass a ``ManualClock``.
+    """
     settings = settings or Settings.from_env()
     logging.basicConfig(level=settings.log_level)
     scenarios = load_scenarios(settings.scenarios)
@@ -180,7 +186,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     document_access(app)
     app.state.settings = settings
     app.state.grader = grader
-    app.state.clock = Clock(settings.tz)
+    app.state.clock = clock or Clock(settings.tz)
     # 诚信码: extension points other modules append to (see xinyi_api.codes.hooks).
     app.state.profile_contributors = []
     app.state.scan_hooks = []

@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any, TypeVar
 
 import asyncpg
@@ -20,6 +21,11 @@ from xinyi_api.accountability.cli import audit as audit_commands
 from xinyi_api.settings import Settings, SettingsError
 
 T = TypeVar("T")
+
+AS_OF = click.option(
+    "--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+    help="Work as of this date (YYYY-MM-DD) instead of today in XINYI_TIMEZONE: re-run a "
+    "missed day's job, or check what a date will bring.")
 
 
 def _settings() -> Settings:
@@ -227,17 +233,18 @@ def department_list() -> None:
 @main.command()
 @click.option("--due", is_flag=True, help="Only subjects whose grade is due (a record expired).")
 @click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 100_000))
-def regrade(due: bool, batch_size: int) -> None:
+@AS_OF
+def regrade(due: bool, batch_size: int, as_of: datetime | None) -> None:
     """Recompute grades in batches; an interrupted run resumes where it stopped."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from xinyi_api.app import build_grader
-    from xinyi_api.deps import Clock
+    from xinyi_api.clock import Clock
     from xinyi_api.grading.regrade import run_regrade
 
     settings = _settings()
     grader = build_grader(settings)
-    today = Clock(settings.tz).today()
+    today = as_of.date() if as_of is not None else Clock(settings.tz).today()
 
     with _database(settings) as s:
         assert s.database_url is not None
@@ -322,17 +329,18 @@ def persons() -> None:
 
 
 @persons.command("sync")
-def persons_sync() -> None:
+@AS_OF
+def persons_sync(as_of: datetime | None) -> None:
     """Let every scenario update person records (e.g. mark unpaid 先医后付 bills overdue).
 
     Run it daily (cron); a person's records are also synced whenever their credit is read.
     """
-    from xinyi_api.deps import Clock
+    from xinyi_api.clock import Clock
     from xinyi_api.persons.service import PersonalCredit
     from xinyi_api.scenarios_loader import load_scenarios
 
     settings = _settings()
-    today = Clock(settings.tz).today()
+    today = as_of.date() if as_of is not None else Clock(settings.tz).today()
     service = PersonalCredit(load_scenarios(settings.scenarios).scenarios, settings)
 
     async def job(conn: asyncpg.Connection) -> int:

@@ -3,30 +3,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
-
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
+from xinyi_api.clock import Clock
 from xinyi_api.codes.signer import CodeSigner
 from xinyi_api.db.pool import Database
 from xinyi_api.grading.service import Grader
 from xinyi_api.persons.service import PersonalCredit
 from xinyi_api.settings import Settings
-
-
-class Clock:
-    """Today's date where the programme runs (Asia/Shanghai by default), not the server's."""
-
-    def __init__(self, tz: ZoneInfo) -> None:
-        self.tz = tz
-
-    def now(self) -> datetime:
-        return datetime.now(self.tz)
-
-    def today(self) -> date:
-        return self.now().date()
 
 
 def _db(state: State) -> Database:

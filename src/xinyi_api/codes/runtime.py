@@ -43,8 +43,8 @@ from xinyi_api.errors import Gone, NotFound
 if TYPE_CHECKING:
 
     from xinyi_api.auth.tokens import Principal
+    from xinyi_api.clock import Clock
     from xinyi_api.db.pool import Database
-    from xinyi_api.deps import Clock
     from xinyi_api.settings import Settings
 
 log = logging.getLogger(__name__)

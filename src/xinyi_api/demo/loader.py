@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 import asyncpg
 
-from xinyi_api.deps import Clock
+from xinyi_api.clock import Clock
 from xinyi_api.grading.regrade import run_regrade
 from xinyi_api.records.kinds import public_until
 from xinyi_api.settings import Settings
@@ -218,9 +218,13 @@ def build_plan(today: date) -> tuple[list[tuple[object, ...]], list[tuple[object
     return enterprises, stores, records
 
 
-async def load_demo(conn: asyncpg.Connection, settings: Settings) -> str:
-    """Load the demo city unless it is already there; regrade what was loaded."""
-    today = Clock(settings.tz).today()
+async def load_demo(conn: asyncpg.Connection, settings: Settings,
+                    today: date | None = None) -> str:
+    """Load the demo city unless it is already there; regrade what was loaded.
+
+    Records are dated back from ``today`` (default: today in ``XINYI_TIMEZONE``).
+    """
+    today = today or Clock(settings.tz).today()
     enterprises, stores, records = build_plan(today)
     first_uscc = enterprises[0][0]
     if await conn.fetchval("SELECT 1 FROM subjects WHERE uscc = $1", first_uscc):
