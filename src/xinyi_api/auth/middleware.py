@@ -32,5 +32,8 @@ class BearerAuthenticationMiddleware(AbstractAuthenticationMiddleware):
             token.strip(),
             issuer=state.settings.jwt_issuer,
             audience=state.settings.jwt_audience,
+            now=state.clock.now(),
+            max_access_ttl=state.settings.access_token_ttl,
+            max_service_ttl=state.settings.service_token_max_ttl,
         )
         return AuthenticationResult(user=principal, auth=token)

@@ -3,7 +3,6 @@ consumer's own data (我的评价 / 我的投诉 / 导出)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, post
@@ -66,7 +65,8 @@ class AuthController(Controller):
         openid = await wechat.exchange_code(settings, data.code)
         async with db.write.acquire() as conn:
             return await service.login(conn, _keys(request), settings, data.as_, openid,
-                                       endpoint=audit.endpoint_of(request))
+                                       endpoint=audit.endpoint_of(request),
+                                       now=request.app.state.clock.now())
 
     @post(
         "/dev-login",
@@ -86,7 +86,8 @@ class AuthController(Controller):
         await ratelimit.hit(db.write, settings, {"login_address": current_address()})
         async with db.write.acquire() as conn:
             return await service.login(conn, _keys(request), settings, data.as_,
-                                       f"dev:{data.name}", endpoint=audit.endpoint_of(request))
+                                       f"dev:{data.name}", endpoint=audit.endpoint_of(request),
+                                       now=request.app.state.clock.now())
 
     @post(
         "/refresh",
@@ -104,7 +105,8 @@ class AuthController(Controller):
         await ratelimit.hit(db.write, settings, {"login_address": current_address()})
         async with db.write.acquire() as conn:
             return await service.refresh(conn, _keys(request), settings, data.refresh_token,
-                                         endpoint=audit.endpoint_of(request))
+                                         endpoint=audit.endpoint_of(request),
+                                         now=request.app.state.clock.now())
 
     @post(
         "/logout",
@@ -257,7 +259,7 @@ class MeController(Controller):
             ratings=ratings, complaints=complaints,
             visits=[schemas.Visit(**dict(v)) for v in visits],
             personal_records=[record_view(r) for r in records],
-            exported_at=datetime.now(UTC))
+            exported_at=request.app.state.clock.now())
 
 
 CONTROLLERS = [AuthController, ClaimCodeController, MerchantController, MeController]

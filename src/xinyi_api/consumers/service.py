@@ -35,32 +35,34 @@ _CLAIM_LABEL = b"xinyi-api/claim-code/v1"
 
 
 async def _issue_pair(conn: asyncpg.Connection, keys: KeyStore, settings: Settings,
-                      account_id: str, role: AccountRole, family: uuid.UUID) -> schemas.TokenPair:
+                      account_id: str, role: AccountRole, family: uuid.UUID,
+                      now: datetime) -> schemas.TokenPair:
     refresh = REFRESH_PREFIX + secrets.token_urlsafe(32)
     await conn.execute(q.insert_refresh, token_hash(refresh), family, account_id, role,
                        settings.refresh_token_ttl)
     access = issue_token(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
-                         subject=account_id, role=role, ttl_seconds=settings.access_token_ttl)
+                         subject=account_id, role=role, ttl_seconds=settings.access_token_ttl,
+                         now=now)
     return schemas.TokenPair(access_token=access, expires_in=settings.access_token_ttl,
                              refresh_token=refresh, refresh_expires_in=settings.refresh_token_ttl,
                              subject=account_id, role=role)
 
 
 async def login(conn: asyncpg.Connection, keys: KeyStore, settings: Settings, role: AccountRole,
-                openid: str, *, endpoint: str) -> schemas.TokenPair:
+                openid: str, *, endpoint: str, now: datetime) -> schemas.TokenPair:
     """Log in the holder of ``openid`` (already verified) as ``role``: a new token family."""
     account_id = pseudonym(settings.secret_key, role, openid)
     await ratelimit.hit(conn, settings, {"login": account_id})
     async with conn.transaction():
         await conn.execute(q.upsert_account, account_id, role)
-        pair = await _issue_pair(conn, keys, settings, account_id, role, uuid.uuid4())
+        pair = await _issue_pair(conn, keys, settings, account_id, role, uuid.uuid4(), now)
         await audit.append(conn, Principal(sub=account_id, role=role), action="auth.login",
                            endpoint=endpoint)
     return pair
 
 
 async def refresh(conn: asyncpg.Connection, keys: KeyStore, settings: Settings, token: str,
-                  *, endpoint: str) -> schemas.TokenPair:
+                  *, endpoint: str, now: datetime) -> schemas.TokenPair:
     """Rotate a refresh token. A token used before revokes its whole family (stolen copy)."""
     reused = False
     async with conn.transaction():
@@ -82,7 +84,7 @@ async def refresh(conn: asyncpg.Connection, keys: KeyStore, settings: Settings, 
         else:
             await conn.execute(q.mark_refresh_used, row["token_hash"])
             pair = await _issue_pair(conn, keys, settings, row["account_id"], row["role"],
-                                     row["family_id"])
+                                     row["family_id"], now)
             await audit.append(conn, principal, action="auth.refresh", endpoint=endpoint)
     if reused:  # raised after the commit, so the revocation stays
         raise Unauthorized("this refresh token was already used: every token of this login "
