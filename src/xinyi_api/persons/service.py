@@ -22,6 +22,7 @@ from typing import Literal
 import asyncpg
 
 from xinyi_api.auth.tokens import Principal
+from xinyi_api.clock import local_date
 from xinyi_api.consumers.identity import derive_key
 from xinyi_api.db.queries import Queries
 from xinyi_api.errors import Conflict, Gone, NotFound, Unprocessable
@@ -108,7 +109,7 @@ class PersonalCredit:
                             r["counts_until"], r["source"])
                for r in await conn.fetch(q.person_records_of, person_id)]
         for d in await conn.fetch(q.malicious_ratings_of, person_id):
-            decided = d["decided_at"].astimezone(self.tz).date()
+            decided = local_date(d["decided_at"], self.tz)
             out.append(PersonRecord(
                 f"RD{d['id']}", rule.MALICIOUS_KIND, None,
                 f"恶意评价:对 {d['subject_id']} 的评价经审核删除", decided,

@@ -5,7 +5,6 @@ lands in the store's file and the store is regraded — or rejects it with a rea
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import asyncpg
@@ -13,6 +12,7 @@ import asyncpg
 from xinyi_api.accountability import audit
 from xinyi_api.auth.guards import ensure_region, region_prefix
 from xinyi_api.auth.tokens import Principal
+from xinyi_api.clock import Clock
 from xinyi_api.consumers import ratelimit
 from xinyi_api.consumers.context import current_address
 from xinyi_api.consumers.masking import mask
@@ -90,9 +90,13 @@ async def read(conn: asyncpg.Connection, principal: Principal,
 
 
 async def decide(conn: asyncpg.Connection, grader: Grader, principal: Principal,
-                 complaint_id: str, data: schemas.ComplaintDecision, today: date, *,
+                 complaint_id: str, data: schemas.ComplaintDecision, clock: Clock, *,
                  endpoint: str) -> schemas.Complaint:
-    """Uphold (adds a complaint record via ``records.service.add_record``) or reject."""
+    """Uphold (adds a complaint record via ``records.service.add_record``) or reject.
+
+    The record is dated the day the complaint was filed, in the programme's time zone.
+    """
+    today = clock.today()
     if data.decision == "uphold" and (data.severity is None or not data.legal_basis.strip()):
         raise Unprocessable("upholding a complaint needs its severity and legal_basis (the "
                             "provision breached)", slug="missing-legal-basis")
@@ -110,7 +114,7 @@ async def decide(conn: asyncpg.Connection, grader: Grader, principal: Principal,
         record_id = None
         if data.decision == "uphold":
             label = schemas.COMPLAINT_CATEGORY_LABELS[row["category"]]
-            occurred = min(row["created_at"].date(), today)
+            occurred = min(clock.date_of(row["created_at"]), today)
             # The record carries the department's finding, never the consumer's own words.
             record = await records.add_record(
                 conn, grader, principal, row["subject_id"],

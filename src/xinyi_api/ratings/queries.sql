@@ -114,8 +114,8 @@ UPDATE rating_reports SET resolved_at = now() WHERE rating_id = $1 AND resolved_
 
 -- name: insert_decision
 INSERT INTO rating_decisions (rating_id, consumer_id, subject_id, department, decided_by,
-                              decision, malicious, reason)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                              decision, malicious, reason, decided_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 RETURNING decided_at;
 
 -- name: my_ratings

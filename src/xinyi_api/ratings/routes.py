@@ -11,8 +11,9 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 from xinyi_api.accountability import audit
 from xinyi_api.auth.guards import requires
 from xinyi_api.auth.tokens import Principal
+from xinyi_api.clock import Clock
 from xinyi_api.db.pool import Database
-from xinyi_api.deps import DB, Clock, ClockDep, GraderDep, SettingsDep
+from xinyi_api.deps import DB, ClockDep, GraderDep, SettingsDep
 from xinyi_api.errors import (
     Conflict,
     Forbidden,
@@ -203,7 +204,7 @@ class ModerationController(Controller):
     ) -> schemas.DecisionResult:
         async with db.write.acquire() as conn:
             return await service.decide(conn, grader, request.user, rating_id, data,
-                                        clock.today(), endpoint=audit.endpoint_of(request))
+                                        clock, endpoint=audit.endpoint_of(request))
 
 
 class ComplaintController(Controller):
@@ -256,7 +257,7 @@ class ComplaintController(Controller):
     ) -> schemas.Complaint:
         async with db.write.acquire() as conn:
             return await complaints.decide(conn, grader, request.user, complaint_id, data,
-                                           clock.today(), endpoint=audit.endpoint_of(request))
+                                           clock, endpoint=audit.endpoint_of(request))
 
 
 CONTROLLERS = [StoreRatingController, RatingController, ModerationController, ComplaintController]

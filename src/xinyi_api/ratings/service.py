@@ -35,6 +35,7 @@ import msgspec
 from xinyi_api.accountability import audit
 from xinyi_api.auth.guards import ensure_region, region_prefix
 from xinyi_api.auth.tokens import Principal
+from xinyi_api.clock import Clock
 from xinyi_api.codes.hooks import ProfileDraft
 from xinyi_api.consumers import ratelimit
 from xinyi_api.consumers.context import current_address
@@ -516,9 +517,14 @@ async def queue(conn: asyncpg.Connection, principal: Principal, limit: int) -> s
 
 
 async def decide(conn: asyncpg.Connection, grader: Grader, principal: Principal, rating_id: str,
-                 data: schemas.ModerationDecision, today: date, *,
+                 data: schemas.ModerationDecision, clock: Clock, *,
                  endpoint: str) -> schemas.DecisionResult:
-    """Approve or remove a held or reported rating; the decision is kept (rating_decisions)."""
+    """Approve or remove a held or reported rating; the decision is kept (rating_decisions).
+
+    The decision is stamped with the app's clock: a malicious finding becomes a dated record in
+    the rater's personal credit file (``persons.service``).
+    """
+    today = clock.today()
     if data.malicious and data.decision != "remove":
         raise Unprocessable("only a removed rating can be found malicious", slug="invalid-decision")
     async with conn.transaction():
@@ -537,7 +543,8 @@ async def decide(conn: asyncpg.Connection, grader: Grader, principal: Principal,
         await conn.execute(q.resolve_reports, rating_id)
         decided_at = await conn.fetchval(
             q.insert_decision, rating_id, row["consumer_id"], row["subject_id"],
-            row["department"], principal.sub, data.decision, data.malicious, data.reason)
+            row["department"], principal.sub, data.decision, data.malicious, data.reason,
+            clock.now())
         if (row["status"] == "published") != (status == "published"):
             await grader.regrade(conn, [row["subject_id"]], today)
         await audit.append(conn, principal, action=f"rating.{data.decision}",
