@@ -14,9 +14,11 @@ import tempfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
@@ -25,12 +27,18 @@ from litestar.testing import AsyncTestClient
 
 from xinyi_api.app import create_app, migration_sources
 from xinyi_api.auth.tokens import issue_token
+from xinyi_api.clock import ManualClock
 from xinyi_api.db.migrate import migrate
 from xinyi_api.db.pool import connect
 from xinyi_api.keys import ensure_keys
 from xinyi_api.settings import Settings
 
 TEST_SECRET = "test-secret-key-not-for-production"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 16, 10, 0, tzinfo=SHANGHAI)
+"""The instant every test app starts at (a Monday morning in 淮南). No test reads the wall clock:
+dates in tests are relative to ``TODAY`` or to the ``clock`` fixture, which a test may move."""
+TODAY: date = NOW.date()
 TEMPLATE = "xinyi_template"
 _counter = itertools.count()
 
@@ -136,8 +144,19 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings) -> Litestar:
-    return create_app(settings)
+def clock() -> ManualClock:
+    """The app's clock: stands at ``NOW`` until the test moves it."""
+    return ManualClock(NOW)
+
+
+def app_at(settings: Settings, clock: ManualClock | None = None) -> Litestar:
+    """``create_app`` on a test clock: ``clock``, or a new one standing at ``NOW``."""
+    return create_app(settings, clock=clock or ManualClock(NOW))
+
+
+@pytest.fixture
+def app(settings: Settings, clock: ManualClock) -> Litestar:
+    return app_at(settings, clock)
 
 
 @pytest.fixture
@@ -169,6 +188,7 @@ def make_token(app: Litestar, role: str = "department", **claims: Any) -> str:
         role=role,  # type: ignore[arg-type]
         ttl_seconds=claims.pop("ttl", 600),
         claims=claims,
+        now=app.state.clock.now(),
     )
 
 

@@ -16,7 +16,7 @@ from litestar.testing import AsyncTestClient
 
 from tests.accountability.access_matrix import IGNORED_PREFIXES, MATRIX, Case
 from tests.accountability.world import ROLES, World, build_world
-from xinyi_api.app import create_app
+from tests.conftest import app_at
 from xinyi_api.settings import Settings
 
 SKIPPED_METHODS = {"OPTIONS", "HEAD"}
@@ -35,7 +35,7 @@ def app_routes(app: Litestar) -> list[tuple[str, str]]:
     return sorted(found)
 
 
-ROUTES = app_routes(create_app(Settings(secret_key="matrix-collection-only-key")))
+ROUTES = app_routes(app_at(Settings(secret_key="matrix-collection-only-key")))
 
 
 def test_every_route_has_a_declared_expectation() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from datetime import UTC, datetime
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
@@ -14,7 +14,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.accountability.world import build_world, penalty
-from tests.conftest import assert_problem
+from tests.conftest import NOW, assert_problem
 from xinyi_api.accountability import audit
 from xinyi_api.accountability.cli import audit as audit_cli
 from xinyi_api.auth.tokens import Principal
@@ -395,7 +395,7 @@ async def test_a_chain_written_before_sealing_existed_stays_valid(
         await migrate(c, [MigrationSource("core", before)])
         prev = audit.GENESIS_HASH
         for entry_id in range(1, 6):  # what the old append did: gap-free ids, hash at insert
-            at = datetime.now(UTC)
+            at = NOW + timedelta(seconds=entry_id)
             digest = audit.entry_hash(id=entry_id, at=at, actor="operator-1", role="operator",
                                       department=None, subject_id=None, action="old.write",
                                       endpoint="test", purpose=None, detail={"i": entry_id},

@@ -2,34 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import asyncpg
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.accountability.world import SHA, build_world
-from tests.conftest import assert_problem
-from xinyi_api.deps import Clock
+from tests.accountability.world import SHA, build_world, role_headers
+from tests.conftest import NOW, assert_problem
+from xinyi_api.clock import ManualClock
 
 
 def world_public_until(record: dict[str, str]) -> str:
     """The 一般 display period (12 months) the record had before the correction."""
     occurred = date.fromisoformat(record["occurred_on"])
     return date(occurred.year + 1, occurred.month, occurred.day).isoformat()
-
-
-class FixedClock(Clock):
-    def __init__(self, day: date) -> None:
-        super().__init__(ZoneInfo("Asia/Shanghai"))
-        self.day = day
-
-    def now(self) -> datetime:
-        return datetime(self.day.year, self.day.month, self.day.day, 10, tzinfo=self.tz)
-
-    def today(self) -> date:
-        return self.day
 
 
 OBJECTION = {"reason": "该批次原料有合格检验报告", "attachments": [
@@ -45,31 +32,33 @@ async def test_an_objected_record_shows_as_under_objection_on_public_views(
 
 
 async def test_objection_deadline_skips_the_national_day_holiday(
-        client: AsyncTestClient[Litestar], conn: asyncpg.Connection) -> None:
+        client: AsyncTestClient[Litestar], conn: asyncpg.Connection, clock: ManualClock) -> None:
     world = await build_world(client, conn)
-    client.app.state.clock = FixedClock(date(2025, 9, 30))
+    clock.set(date(2026, 9, 30))  # 国庆节 2026: 10-01..10-07 off, Saturday 10-10 a working day
+    world.headers = role_headers(client.app)
     r = await client.post(f"/api/v1/records/{world['R_free']}/objections",
                           headers=world.headers["merchant"], json=OBJECTION)
     assert r.status_code == 201, r.text
     body = r.json()
-    assert (body["filed_on"], body["due_on"]) == ("2025-09-30", "2025-10-14")
+    assert (body["filed_on"], body["due_on"]) == ("2026-09-30", "2026-10-13")
     assert body["working_days_left"] == 5 and body["overdue"] is False
     assert body["attachments"][0]["sha256"] == SHA
-    client.app.state.clock = FixedClock(date(2025, 10, 15))
+    clock.set(date(2026, 10, 14))
+    world.headers = role_headers(client.app)
     queue = (await client.get("/api/v1/objections", headers=world.headers["department"])).json()
     late = next(o for o in queue if o["id"] == body["id"])
     assert late["overdue"] is True and late["working_days_left"] == -1
 
 
 async def test_overdue_objections_come_first_in_the_department_queue(
-        client: AsyncTestClient[Litestar], conn: asyncpg.Connection) -> None:
+        client: AsyncTestClient[Litestar], conn: asyncpg.Connection, clock: ManualClock) -> None:
     world = await build_world(client, conn)
     # The world's objection is due 5 working days from today; file an older one.
-    client.app.state.clock = FixedClock(date(2025, 6, 3))
+    clock.set(NOW - timedelta(days=60))
     r = await client.post(f"/api/v1/records/{world['R_free']}/objections",
-                          headers=world.headers["merchant"], json=OBJECTION)
+                          headers=role_headers(client.app)["merchant"], json=OBJECTION)
     old = r.json()["id"]
-    client.app.state.clock = Clock(ZoneInfo("Asia/Shanghai"))
+    clock.set(NOW)
     queue = (await client.get("/api/v1/objections", headers=world.headers["department"])).json()
     assert [o["id"] for o in queue] == [old, world["O"]]
     assert queue[0]["overdue"] and not queue[1]["overdue"]

@@ -6,14 +6,14 @@ for every role of the access matrix.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import auth, make_token, uscc
+from tests.conftest import TODAY, auth, make_token, uscc
 
 ROLES = (
     "anonymous",
@@ -52,7 +52,8 @@ class World:
 
 
 def days_ago(n: int) -> str:
-    return (date.today() - timedelta(days=n)).isoformat()
+    """``n`` days before the test clock's ``TODAY``."""
+    return (TODAY - timedelta(days=n)).isoformat()
 
 
 def penalty(severity: str, occurred_days_ago: int, title: str = "后厨卫生不达标") -> dict[str, Any]:

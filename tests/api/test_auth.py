@@ -2,7 +2,7 @@
 
 import base64
 import json
-import time
+from datetime import timedelta
 
 import jwt
 import pytest
@@ -10,12 +10,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.conftest import assert_problem, auth, make_token, uscc
+from xinyi_api.auth.tokens import LEEWAY_SECONDS
 
 BODY = {"uscc": "", "name": "测试企业", "region_code": "340403", "industry": "retail"}
 
 
 def _claims(app, **over):
-    now = int(time.time())
+    now = int(app.state.clock.now().timestamp())
     claims = {"iss": app.state.settings.jwt_issuer, "aud": app.state.settings.jwt_audience,
               "sub": "department:scjg", "role": "department", "dept": "scjg",
               "region": "340400", "iat": now, "exp": now + 600}
@@ -60,6 +61,44 @@ async def test_token_signed_by_another_key_is_401(client, conn) -> None:
 async def test_expired_token_is_401(client) -> None:
     token = make_token(client.app, dept="scjg", ttl=-120)
     assert_problem(await _post(client, auth(token)), 401, "token-expired")
+
+
+async def test_a_token_expires_when_the_clock_passes_its_exp(client, clock) -> None:
+    headers = auth(make_token(client.app, dept="scjg", region="340400", ttl=600))
+    assert (await client.get("/api/v1/objections", headers=headers)).status_code == 200
+    clock.advance(timedelta(seconds=600 + LEEWAY_SECONDS))
+    assert_problem(await client.get("/api/v1/objections", headers=headers), 401, "token-expired")
+
+
+def _signed(app, claims) -> str:
+    key = app.state.key_store.newest("access")
+    return jwt.encode(claims, app.state.key_store.private_key(key), algorithm="EdDSA",
+                      headers={"kid": key.kid})
+
+
+@pytest.mark.parametrize(("role", "setting"), [("department", "service_token_max_ttl"),
+                                               ("operator", "service_token_max_ttl"),
+                                               ("consumer", "access_token_ttl"),
+                                               ("merchant", "access_token_ttl")])
+async def test_a_token_living_longer_than_its_role_may_is_401_even_with_our_key(
+        client, role, setting) -> None:
+    limit = getattr(client.app.state.settings, setting)
+    claims = _claims(client.app, role=role, sub=f"{role}:x")
+    within = _signed(client.app, {**claims, "exp": claims["iat"] + limit})
+    r = await client.get("/api/v1/me/credit" if role == "consumer" else "/api/v1/audit",
+                         headers=auth(within))
+    assert r.status_code != 401, r.text
+    too_long = _signed(client.app, {**claims, "exp": claims["iat"] + limit + 1})
+    body = assert_problem(await client.get("/api/v1/audit", headers=auth(too_long)), 401,
+                          "invalid-token")
+    assert f"longer than the {limit} s allowed" in body["detail"]
+
+
+async def test_a_token_issued_in_the_future_is_401(client) -> None:
+    claims = _claims(client.app)
+    later = claims["iat"] + LEEWAY_SECONDS + 60
+    token = _signed(client.app, {**claims, "iat": later, "nbf": later, "exp": later + 600})
+    assert_problem(await _post(client, auth(token)), 401, "invalid-token")
 
 
 async def test_wrong_audience_is_401(client) -> None:

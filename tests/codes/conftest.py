@@ -11,8 +11,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import uscc
-from xinyi_api.app import create_app
+from tests.conftest import app_at, uscc
 from xinyi_api.settings import Settings
 
 Client = AsyncTestClient[Litestar]
@@ -82,7 +81,7 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float = 2.0) 
 @pytest.fixture
 def second_client_factory(settings: Settings) -> Callable[[], Client]:
     """Makes clients of other app instances — other workers — on the same database."""
-    return lambda: AsyncTestClient(app=create_app(settings))
+    return lambda: AsyncTestClient(app=app_at(settings))
 
 
 @pytest.fixture

@@ -18,8 +18,7 @@ from litestar.testing import AsyncTestClient
 from PIL import Image
 
 from tests.codes.conftest import Client, b32, business, code_of, in_app, varint
-from tests.conftest import assert_problem, auth, make_token
-from xinyi_api.app import create_app
+from tests.conftest import app_at, assert_problem, auth, make_token
 from xinyi_api.bls import BlsPrivateKey
 from xinyi_api.codes.token import encode_code_token, parse_code_token, peek_key_number
 from xinyi_api.settings import Settings
@@ -188,7 +187,7 @@ async def test_a_new_code_behind_a_30_character_base_url_prints_as_qr_version_5(
 ) -> None:
     base = "https://xinyi.huainan.gov.cn/x"
     assert len(base) == 30
-    async with AsyncTestClient(app=create_app(replace(settings, public_base_url=base))) as c:
+    async with AsyncTestClient(app=app_at(replace(settings, public_base_url=base))) as c:
         _, store = await business(c, dept_headers)
         info = await code_of(c, store["id"])
         assert info["code_url"] == f"HTTPS://XINYI.HUAINAN.GOV.CN/X/C/{info['token']}"

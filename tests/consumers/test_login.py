@@ -11,9 +11,8 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import assert_problem, auth
+from tests.conftest import app_at, assert_problem, auth
 from tests.consumers.conftest import FakeWechat, with_limits
-from xinyi_api.app import create_app
 from xinyi_api.consumers.identity import pseudonym
 from xinyi_api.settings import Settings, SettingsError
 
@@ -67,7 +66,7 @@ async def test_bad_login_bodies_are_refused(client: Client) -> None:
 
 
 async def test_unreachable_wechat_is_a_502(settings: Settings) -> None:
-    app = create_app(replace(settings, wechat_api_base="http://127.0.0.1:9"))
+    app = app_at(replace(settings, wechat_api_base="http://127.0.0.1:9"))
     async with AsyncTestClient(app=app) as client:
         assert_problem(await client.post("/api/v1/auth/wechat", json={"code": "code-x"}), 502,
                        "wechat-unavailable")
@@ -119,7 +118,7 @@ async def test_dev_login_exists_only_in_demo_mode(client: Client, settings: Sett
     schema = (await client.get("/schema/openapi.json")).json()
     description = schema["paths"]["/api/v1/auth/dev-login"]["post"]["description"]
     assert "demo mode" in description and "404" in description
-    async with AsyncTestClient(app=create_app(replace(settings, demo=True))) as demo:
+    async with AsyncTestClient(app=app_at(replace(settings, demo=True))) as demo:
         r = await demo.post("/api/v1/auth/dev-login", json={"name": "alice", "as": "merchant"})
         assert r.status_code == 200, r.text
         assert r.json()["subject"] == pseudonym(settings.secret_key, "merchant", "dev:alice")
@@ -127,8 +126,8 @@ async def test_dev_login_exists_only_in_demo_mode(client: Client, settings: Sett
 
 async def test_login_rate_limit_counts_across_two_workers(settings: Settings) -> None:
     limited = with_limits(settings, ("login_address", 3, 3600))
-    async with AsyncTestClient(app=create_app(limited)) as one, \
-            AsyncTestClient(app=create_app(limited)) as two:
+    async with AsyncTestClient(app=app_at(limited)) as one, \
+            AsyncTestClient(app=app_at(limited)) as two:
         statuses = []
         for client in (one, two, one, two):
             r = await client.post("/api/v1/auth/wechat", json={"code": "code-oEve"})
@@ -141,8 +140,8 @@ async def test_login_rate_limit_counts_across_two_workers(settings: Settings) ->
 
 async def test_concurrent_hits_on_two_workers_never_exceed_the_limit(settings: Settings) -> None:
     limited = with_limits(settings, ("login_address", 5, 3600))
-    async with AsyncTestClient(app=create_app(limited)) as one, \
-            AsyncTestClient(app=create_app(limited)) as two:
+    async with AsyncTestClient(app=app_at(limited)) as one, \
+            AsyncTestClient(app=app_at(limited)) as two:
         async def attempt(client: Client) -> int:
             r = await client.post("/api/v1/auth/refresh", json={"refresh_token": "rt_nothing-x"})
             return r.status_code

@@ -1,8 +1,9 @@
 import asyncio
+from datetime import timedelta
 
 import pytest
 
-from tests.conftest import uscc
+from tests.conftest import TODAY, uscc
 from xinyi_api.db.pool import connect
 from xinyi_api.grading.public_rule import PUBLIC_RULE
 from xinyi_api.grading.regrade import run_regrade
@@ -24,8 +25,7 @@ PENALTY = (
     "INSERT INTO credit_records (id, subject_id, kind, severity, title, source_department,"
     " legal_basis, occurred_on, published_on, public_until) VALUES"
     " ('R' || lpad(nextval('record_id_seq')::text, 10, '0'), $1, 'penalty', 'severe',"
-    " '制假售假', 'scjg', '《产品质量法》第五十条', current_date, current_date,"
-    " current_date + 1000)")
+    " '制假售假', 'scjg', '《产品质量法》第五十条', $2::date, $2::date, $2::date + 1000)")
 
 
 class Interrupt(Exception):
@@ -38,7 +38,7 @@ async def test_batch_regrade_grades_everyone_and_resumes(client, dept_headers,
     conn = await connect(database_url)
     try:
         # Records written straight into the table, as an import would: grades are now stale.
-        await conn.executemany(PENALTY, [(i,) for i in ids])
+        await conn.executemany(PENALTY, [(i, TODAY) for i in ids])
         grader = Grader([PUBLIC_RULE])
         today = client.app.state.clock.today()
         seen: list[int] = []
@@ -68,8 +68,8 @@ async def test_due_only_regrades_subjects_whose_records_expired(client, dept_hea
     ids = await _seed(client, dept_headers, 2)
     conn = await connect(database_url)
     try:
-        await conn.execute("UPDATE grades SET review_on = current_date - 1 WHERE subject_id = $1",
-                           ids[0])
+        await conn.execute("UPDATE grades SET review_on = $2 WHERE subject_id = $1",
+                           ids[0], TODAY - timedelta(days=1))
         report = await run_regrade(conn, Grader([PUBLIC_RULE]), client.app.state.clock.today(),
                                    due_only=True)
         assert report.processed == 1
@@ -89,7 +89,7 @@ async def test_a_regrade_waits_for_another_transaction_grading_the_subject(
         # The first transaction adds a penalty to a's file and regrades it, and stays open.
         open_tx = first.transaction()
         await open_tx.start()
-        await first.execute(PENALTY, a)
+        await first.execute(PENALTY, a, TODAY)
         penalised = await grader.regrade(first, [a], today)
         async with second.transaction():  # another subject: no wait
             await asyncio.wait_for(grader.regrade(second, [b], today), 5)

@@ -1,9 +1,9 @@
-"""Persons with consumer accounts, a clock the tests can move, and partner businesses."""
+"""Persons with consumer accounts and partner businesses (the ``clock`` fixture moves time)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,21 +12,11 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import TEST_SECRET, auth, make_token, uscc
+from tests.conftest import NOW, TEST_SECRET, TODAY, auth, make_token, uscc
 from xinyi_api.consumers.identity import pseudonym
-from xinyi_api.deps import Clock
 from xinyi_api.settings import Settings
 
 Client = AsyncTestClient[Litestar]
-
-
-class MovableClock(Clock):
-    """The real clock plus ``offset``: lets a test reach a bill's due day or a code's expiry."""
-
-    offset = timedelta()
-
-    def now(self) -> datetime:
-        return super().now() + self.offset
 
 
 @pytest.fixture
@@ -34,13 +24,6 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(database_url=database_url, data_dir=tmp_path, secret_key=TEST_SECRET,
                     db_pool_min=1, db_pool_max=6, public_base_url="https://xinyi.huainan.gov.cn",
                     rate_limits=(("personal_code", 1000, 60),))
-
-
-@pytest.fixture
-def clock(client: Client) -> MovableClock:
-    moved = MovableClock(client.app.state.settings.tz)
-    client.app.state.clock = moved
-    return moved
 
 
 def person_id(name: str) -> str:
@@ -71,6 +54,7 @@ async def credit(client: Client, headers: dict[str, str]) -> dict[str, Any]:
 class Business:
     id: str
     merchant: dict[str, str]
+    merchant_id: str
 
 
 async def business(client: Client, conn: asyncpg.Connection, serial: int, industry: str,
@@ -92,11 +76,17 @@ async def business(client: Client, conn: asyncpg.Connection, serial: int, indust
             assert added.status_code == 201, added.text
     await conn.execute("INSERT INTO merchant_links (merchant_id, enterprise_id) VALUES ($1, $2)",
                        merchant, subject)
-    return Business(subject, auth(make_token(client.app, "merchant", sub=merchant)))
+    return Business(subject, auth(make_token(client.app, "merchant", sub=merchant)), merchant)
+
+
+def relogin(client: Client, business: Business) -> Business:
+    """The same business with a token issued at the clock's current time (after moving it)."""
+    return Business(business.id, auth(make_token(client.app, "merchant",
+                                                 sub=business.merchant_id)), business.merchant_id)
 
 
 def _ago(days: int) -> str:
-    return (date.today() - timedelta(days=days)).isoformat()
+    return (TODAY - timedelta(days=days)).isoformat()
 
 
 async def malicious_rating(conn: asyncpg.Connection, name: str, store: str) -> None:
@@ -104,5 +94,6 @@ async def malicious_rating(conn: asyncpg.Connection, name: str, store: str) -> N
     decision itself)."""
     await conn.execute(
         "INSERT INTO rating_decisions (consumer_id, subject_id, department, decided_by, decision,"
-        " malicious, reason) VALUES ($1, $2, 'scjg', 'scjg', 'remove', true, '同行恶意差评')",
-        person_id(name), store)
+        " malicious, reason, decided_at)"
+        " VALUES ($1, $2, 'scjg', 'scjg', 'remove', true, '同行恶意差评', $3)",
+        person_id(name), store, NOW)

@@ -12,8 +12,8 @@ from typing import Any
 
 from scenarios.pay_later import bills
 
-from tests.conftest import TEST_SECRET, auth, make_token
-from tests.persons.conftest import Business, business, code_of, credit, person
+from tests.conftest import TEST_SECRET, TODAY, auth, make_token
+from tests.persons.conftest import Business, business, code_of, credit, person, relogin
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.db.pool import connect
 from xinyi_api.errors import Conflict
@@ -81,7 +81,7 @@ async def test_a_replayed_expired_or_forged_code_is_refused(client, conn, clock)
     assert r.status_code == 422
 
     stale = await code_of(client, patient)
-    clock.offset = timedelta(seconds=61)
+    clock.advance(timedelta(seconds=61))
     r = await preauth(client, hospital, stale, 1_000, "D")
     assert r.status_code == 410 and r.json()["type"] == "urn:xinyi:problem:personal-code-expired"
     assert await conn.fetchval("SELECT count(*) FROM pay_later_bills") == 1
@@ -146,7 +146,8 @@ async def test_an_overdue_bill_suspends_the_line_until_it_is_paid(client, conn, 
                                 json={"amount_fen": 50_000})
     due = charged.json()["due_on"]
 
-    clock.offset = timedelta(days=16)  # default terms: 15 days to pay
+    clock.advance(timedelta(days=16))  # default terms: 15 days to pay
+    patient, hospital = await person(client, conn, "patient"), relogin(client, hospital)
     mine = await line(client, patient)
     assert mine["suspended"] and mine["available_fen"] == 0
     assert mine["bills"][0]["status"] == "overdue"
@@ -174,7 +175,7 @@ async def test_only_a_pilot_hospital_of_the_merchant_may_pre_authorise(client, c
     r = await preauth(client, new, await code_of(client, patient), 100)
     assert r.status_code == 403 and r.json()["type"] == "urn:xinyi:problem:hospital-not-in-pilot"
     hospital = await business(client, conn, 906, "hospital", "m-hospital")
-    stranger = Business(hospital.id, auth(make_token(client.app, "merchant", sub="m-new")))
+    stranger = Business(hospital.id, auth(make_token(client.app, "merchant", sub="m-new")), "m-new")
     r = await preauth(client, stranger, await code_of(client, patient), 100)
     assert r.status_code == 403 and r.json()["type"] == "urn:xinyi:problem:not-your-subject"
     soup = await business(client, conn, 907, "beef_soup", "m-soup")
@@ -226,12 +227,14 @@ async def test_the_daily_sync_command_marks_unpaid_bills_overdue(client, conn, c
     patient = await person(client, conn, "patient")
     hospital = await business(client, conn, 920, "hospital", "m-hospital")
     bill = (await preauth(client, hospital, await code_of(client, patient), 5_000)).json()
-    clock.offset = -timedelta(days=20)  # charged 20 days ago: due 5 days ago
+    clock.advance(-timedelta(days=20))  # charged 20 days ago: due 5 days ago
+    hospital = relogin(client, hospital)
     await client.post(f"{BASE}/bills/{bill['id']}/charge", headers=hospital.merchant,
                       json={"amount_fen": 5_000})
     env = {**os.environ, "DATABASE_URL": database_url, "XINYI_SECRET_KEY": TEST_SECRET,
            "XINYI_DATA_DIR": str(tmp_path)}
-    cli = [sys.executable, "-m", "xinyi_api.cli", "persons", "sync"]
+    cli = [sys.executable, "-m", "xinyi_api.cli", "persons", "sync", "--as-of",
+           TODAY.isoformat()]
 
     def sync() -> subprocess.CompletedProcess[str]:
         return subprocess.run(cli, env=env, capture_output=True, text=True, timeout=120)

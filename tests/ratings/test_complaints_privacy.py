@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date, datetime, timedelta
 
 import asyncpg
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import assert_problem, auth, make_token
+from tests.conftest import SHANGHAI, app_at, assert_problem, auth, make_token
 from tests.ratings.conftest import Client, Shop, consumer, scan, veteran, visit_and_rate
-from xinyi_api.app import create_app
+from xinyi_api.clock import ManualClock
 from xinyi_api.settings import Settings
 
 UPHOLD = {"decision": "uphold", "reason": "经现场核查,存在不明码标价行为", "severity": "general",
@@ -22,6 +23,26 @@ async def _complain(client: Client, shop: Shop, headers: dict[str, str]) -> dict
     assert r.status_code == 201, r.text
     body: dict[str, str] = r.json()
     return body
+
+
+async def test_an_upheld_complaint_is_dated_the_day_it_was_filed_in_shanghai(
+    client: Client, shop: Shop, conn: asyncpg.Connection, clock: ManualClock,
+) -> None:
+    """04:36 in 淮南 is 20:36 UTC the evening before: the record belongs to the Shanghai day."""
+    kim = consumer(client.app, "kim")
+    await scan(client, shop, kim)
+    complaint = await _complain(client, shop, kim)
+    filed = datetime(2026, 11, 16, 4, 36, tzinfo=SHANGHAI)
+    await conn.execute("UPDATE complaints SET created_at = $2 WHERE id = $1", complaint["id"],
+                       filed)
+    clock.set(filed + timedelta(days=2))
+    dept = auth(make_token(client.app, dept="scjg", region="340400", scenarios=["beef_soup"]))
+    r = await client.post(f"/api/v1/complaints/{complaint['id']}/decision", headers=dept,
+                          json=UPHOLD)
+    assert r.status_code == 200, r.text
+    occurred = await conn.fetchval("SELECT occurred_on FROM credit_records WHERE id = $1",
+                                   r.json()["record_id"])
+    assert occurred == date(2026, 11, 16)
 
 
 async def test_an_upheld_complaint_becomes_a_credit_record_and_regrades_the_store(
@@ -127,7 +148,7 @@ async def test_rating_and_complaint_rate_limits_hold_on_another_worker(
     client: Client, shop: Shop, settings: Settings
 ) -> None:
     limited = replace(settings, rate_limits=(("rating", 2, 3600), ("complaint", 1, 3600)))
-    async with AsyncTestClient(app=create_app(limited)) as other:
+    async with AsyncTestClient(app=app_at(limited)) as other:
         pat = consumer(client.app, "pat")
         await scan(client, shop, pat)
         for stars in (3, 4):

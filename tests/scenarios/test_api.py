@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import assert_problem, auth, make_token, uscc
+from tests.conftest import TODAY, app_at, assert_problem, auth, make_token, uscc
 from xinyi_api import app as app_module
-from xinyi_api.app import create_app
 from xinyi_api.scenarioplugins.service import scenario_badges
 from xinyi_api.scenarios_loader import LoadedScenario, ScenarioRegistry, load_scenarios
 from xinyi_api.settings import Settings
@@ -31,7 +30,7 @@ async def _enterprise(client: Client, headers: dict[str, str], serial: int,
 
 async def _record(client: Client, headers: dict[str, str], subject_id: str,
                   **body: Any) -> None:
-    body.setdefault("occurred_on", (date.today() - timedelta(days=10)).isoformat())
+    body.setdefault("occurred_on", (TODAY - timedelta(days=10)).isoformat())
     body.setdefault("title", "记录")
     r = await client.post(f"/api/v1/subjects/{subject_id}/records", headers=headers, json=body)
     assert r.status_code == 201, r.text
@@ -47,7 +46,7 @@ async def _model_soup_shop(client: Client, headers: dict[str, str]) -> str:
     await _record(client, headers, store, kind="commitment", result="kept", title="诚信经营承诺")
     for days in (5, 40, 80):
         await _record(client, headers, store, kind="inspection", result="pass",
-                      title="日常检查", occurred_on=(date.today() - timedelta(days=days))
+                      title="日常检查", occurred_on=(TODAY - timedelta(days=days))
                       .isoformat())
     return store
 
@@ -157,7 +156,7 @@ async def test_medical_insurance_bureau_records_agreement_and_media_exposure(
     r = await client.post("/api/v1/scenarios/medical_insurance/media-exposures", headers=ybj,
                           json={"subject_id": hospital, "outlet": "淮南日报",
                                 "title": "违规收费被曝光", "severity": "severe",
-                                "reported_on": date.today().isoformat(), "verified": True})
+                                "reported_on": TODAY.isoformat(), "verified": True})
     assert r.status_code == 201, r.text
     grades = (await client.get(f"/api/v1/subjects/{hospital}/scenarios")).json()
     medical = next(g for g in grades if g["scenario"] == "medical_insurance")
@@ -202,7 +201,7 @@ async def test_a_new_rule_version_regrades_at_start_and_keeps_the_history(
 ) -> None:
     store = await _model_soup_shop(client, dept_headers)
     monkeypatch.setattr(app_module, "load_scenarios", lambda enabled=None: _bumped("2"))
-    async with AsyncTestClient(app=create_app(settings)) as upgraded:
+    async with AsyncTestClient(app=app_at(settings)) as upgraded:
         r = await upgraded.get(f"/api/v1/subjects/{store}/grade",
                                params={"scheme": "beef_soup"})
         assert r.json()["rule_version"] == "2" and r.json()["grade"] == "B"
@@ -217,6 +216,6 @@ async def test_a_new_rule_version_regrades_at_start_and_keeps_the_history(
     assert run["processed"] == 2  # the store and its beef-soup enterprise
     assert run["finished_at"] is not None
     # Starting again under the same version regrades nothing.
-    async with AsyncTestClient(app=create_app(settings)):
+    async with AsyncTestClient(app=app_at(settings)):
         pass
     assert len(await conn.fetch(runs)) == 1

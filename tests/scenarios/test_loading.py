@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import scenarios as builtin_package
+from tests.conftest import app_at
 from tests.scenarios.helpers import fake_plugin
-from xinyi_api.app import create_app
 from xinyi_api.measures_catalog import MAX_INSPECTIONS_PER_YEAR
 from xinyi_api.scenario_api import Scenario, ScenarioError
 from xinyi_api.scenarios_loader import GROUP, discover, load_scenarios, scenario_problems
@@ -51,13 +51,13 @@ def test_each_builtin_scenario_loads_and_validates(key: str) -> None:
 
 
 def test_unset_scenarios_setting_enables_every_installed_scenario(tmp_path: Path) -> None:
-    app = create_app(_settings(tmp_path))
+    app = app_at(_settings(tmp_path))
     assert {s.key for s in app.state.scenarios.scenarios} >= BUILT_INS
     assert {r.scheme for r in app.state.grader.rules} >= {"public", *BUILT_INS}
 
 
 def test_scenarios_setting_enables_only_the_listed_ones(tmp_path: Path) -> None:
-    app = create_app(_settings(tmp_path, scenarios=("beef_soup",)))
+    app = app_at(_settings(tmp_path, scenarios=("beef_soup",)))
     assert [s.key for s in app.state.scenarios.scenarios] == ["beef_soup"]
     assert [r.scheme for r in app.state.grader.rules] == ["public", "beef_soup"]
     assert [m.name for m in app.state.migration_sources] == ["core"]
@@ -65,7 +65,7 @@ def test_scenarios_setting_enables_only_the_listed_ones(tmp_path: Path) -> None:
 
 def test_unknown_scenario_key_in_settings_refuses_start(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match=r"XINYI_SCENARIOS.*unknown scenario key 'nursing'"):
-        create_app(_settings(tmp_path, scenarios=("beef_soup", "nursing")))
+        app_at(_settings(tmp_path, scenarios=("beef_soup", "nursing")))
 
 
 @pytest.mark.parametrize(
@@ -111,7 +111,7 @@ def test_installed_invalid_plugin_makes_create_app_refuse_to_start(
     monkeypatch.syspath_prepend(str(site))
     with pytest.raises(ScenarioError, match=r"'sample = tests\.scenarios\.helpers:NO_BASIS'.*"
                                             r"has no basis"):
-        create_app(_settings(tmp_path))
+        app_at(_settings(tmp_path))
 
 
 def test_duplicate_scenario_key_refuses_start_naming_both_packages(
@@ -121,7 +121,7 @@ def test_duplicate_scenario_key_refuses_start_naming_both_packages(
     fake_plugin(site, "xinyi-scenario-soup", {"beef_soup": "tests.scenarios.helpers:VALID"})
     monkeypatch.syspath_prepend(str(site))
     with pytest.raises(ScenarioError) as caught:
-        create_app(_settings(tmp_path))
+        app_at(_settings(tmp_path))
     message = str(caught.value)
     assert "duplicate scenario key 'beef_soup'" in message
     assert "xinyi-api (scenarios.beef_soup:SCENARIO)" in message
@@ -134,7 +134,7 @@ def test_a_disabled_broken_plugin_does_not_block_start(
     site = tmp_path / "site"
     fake_plugin(site, "xinyi-scenario-broken", {"sample": "tests.scenarios.helpers:NO_BASIS"})
     monkeypatch.syspath_prepend(str(site))
-    app = create_app(_settings(tmp_path, scenarios=("tourism",)))
+    app = app_at(_settings(tmp_path, scenarios=("tourism",)))
     assert [s.key for s in app.state.scenarios.scenarios] == ["tourism"]
 
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import auth, make_token, uscc
-from xinyi_api.app import create_app
+from tests.conftest import TODAY, app_at, auth, make_token, uscc
 from xinyi_api.db.pool import connect
 from xinyi_api.settings import Settings
 
@@ -43,7 +42,7 @@ def installed(plugin_site: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_installed_plugin_is_discovered_through_its_entry_point(
     installed: Path, tmp_path: Path
 ) -> None:
-    app = create_app(Settings(data_dir=tmp_path, secret_key="test-secret-key-not-for-production"))
+    app = app_at(Settings(data_dir=tmp_path, secret_key="test-secret-key-not-for-production"))
     loaded = {item.scenario.key: item for item in app.state.scenarios.loaded}
     assert loaded["housekeeping"].distribution == "xinyi-scenario-housekeeping"
     assert "beef_soup" in loaded  # the built-ins come the same way
@@ -54,7 +53,7 @@ def test_installed_plugin_is_discovered_through_its_entry_point(
 async def test_installed_plugin_grades_with_its_own_table(
     installed: Path, settings: Settings
 ) -> None:
-    async with AsyncTestClient(app=create_app(settings)) as client:
+    async with AsyncTestClient(app=app_at(settings)) as client:
         headers = auth(make_token(client.app, dept="scjg", region="340400"))
         r = await client.post("/api/v1/enterprises", headers=headers, json={
             "uscc": uscc(601), "name": "淮南巧手家政服务有限公司", "region_code": "340403",
@@ -67,11 +66,11 @@ async def test_installed_plugin_grades_with_its_own_table(
             await conn.execute(
                 "INSERT INTO housekeeping_worker_checks"
                 " (subject_id, reported_on, workers, certified_workers) VALUES ($1, $2, 20, 19)",
-                subject, date.today() - timedelta(days=3))
+                subject, TODAY - timedelta(days=3))
         finally:
             await conn.close()
         r = await client.post(f"/api/v1/subjects/{subject}/records", headers=headers, json={
-            "kind": "licence", "title": "营业执照", "occurred_on": date.today().isoformat()})
+            "kind": "licence", "title": "营业执照", "occurred_on": TODAY.isoformat()})
         assert r.status_code == 201, r.text
 
         grades = (await client.get(f"/api/v1/subjects/{subject}/scenarios")).json()
