@@ -34,6 +34,7 @@ from xinyi_api.errors import problem_details_plugin
 from xinyi_api.grading.public_rule import PUBLIC_RULE
 from xinyi_api.grading.service import Grader
 from xinyi_api.keys import KeyStore, ensure_keys
+from xinyi_api.openapi import ProblemJsonRenderPlugin
 from xinyi_api.persons.routes import CONTROLLERS as PERSON_CONTROLLERS
 from xinyi_api.persons.service import PersonalCredit
 from xinyi_api.ratings.routes import CONTROLLERS as RATING_CONTROLLERS
@@ -46,6 +47,7 @@ from xinyi_api.scenarioplugins.service import badge_contributor
 from xinyi_api.scenarios_loader import ScenarioRegistry, load_scenarios, scenario_lifespan
 from xinyi_api.settings import Settings
 from xinyi_api.subjects.routes import EnterpriseController, StoreController
+from xinyi_api.web import XinyiApp
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +127,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             "token from `xinyi-api token`."
         ),
         path="/schema",
-        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger"),
+                        ProblemJsonRenderPlugin(PUBLIC_PATHS)],
         components=Components(
             security_schemes={
                 "BearerToken": SecurityScheme(
@@ -153,7 +156,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 "it earns and the 动态个人信用码 dynamic personal credit code"),
         ],
     )
-    app = Litestar(
+    app = XinyiApp(
         route_handlers=[
             health.health,
             health.ready,

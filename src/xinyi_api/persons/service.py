@@ -37,8 +37,9 @@ MALICIOUS_DAYS = 365
 
 
 class InvalidPersonalCode(Unprocessable):
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail, slug="invalid-personal-code")
+    """A 动态个人信用码 that is malformed or whose signature does not verify."""
+
+    slug = "invalid-personal-code"
 
 
 @dataclass(frozen=True, slots=True)
