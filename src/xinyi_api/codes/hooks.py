@@ -31,8 +31,7 @@ from typing import Any, Literal
 import asyncpg
 
 from xinyi_api.auth.tokens import Principal
-from xinyi_api.codes.schemas import Badge, ScanGrade
-from xinyi_api.grading.engine import RatingSummary
+from xinyi_api.codes.schemas import Badge, ScanGrade, StoreRatingSummary
 
 __all__ = ["ProfileContributor", "ProfileDraft", "ScanEvent", "ScanHook"]
 
@@ -50,7 +49,7 @@ class ProfileDraft:
     today: date
     grade: ScanGrade | None
     badges: list[Badge] = field(default_factory=list)
-    ratings: RatingSummary | None = None
+    ratings: StoreRatingSummary | None = None
 
 
 ProfileContributor = Callable[[asyncpg.Connection, ProfileDraft], Awaitable[None]]

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from litestar import Controller, Request, Response, get, post
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.types import ASGIApp
 
@@ -18,10 +19,12 @@ from xinyi_api.auth.guards import requires
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.codes import h5, render, schemas, service
 from xinyi_api.codes.cache import RawResponse
+from xinyi_api.codes.examples import scan_profile_example_json
 from xinyi_api.codes.images import etag_matches, etag_of, image_key
 from xinyi_api.codes.token import code_key_id
 from xinyi_api.deps import DB
 from xinyi_api.errors import Conflict, Forbidden, Gone, NotFound, Unauthorized, Unprocessable
+from xinyi_api.web import is_head
 
 if TYPE_CHECKING:
     from xinyi_api.codes.cache import CachedProfile
@@ -76,7 +79,10 @@ def _runtime(request: Request[Any, Any, Any]) -> CodesRuntime:
     "per-day count; a logged-in consumer's scan runs the on-scan hooks (`personal`).",
     tags=[TAG],
     raises=SCAN_ERRORS,
-    responses={200: ResponseSpec(schemas.ScanProfile, description="the public profile")},
+    responses={200: ResponseSpec(
+        schemas.ScanProfile, description="the public profile", generate_examples=False,
+        examples=[Example(summary="a B-graded beef-soup store with one penalty on file",
+                          value=scan_profile_example_json())])},
     media_type=JSON,
 )
 async def scan(token: Annotated[str, TOKEN], request: Request[Principal, Any, Any]) -> ASGIApp:
@@ -85,6 +91,8 @@ async def scan(token: Annotated[str, TOKEN], request: Request[Principal, Any, An
     runtime = _runtime(request)
     today = runtime.clock.today()
     entry = await runtime.resolve(token, today)
+    if is_head(request):  # HEAD is not a scan: no count, no visit proof
+        return entry.json_response or RawResponse(entry.json, JSON, headers=JSON_HEADERS)
     runtime.counter.add(entry.subject_id, today)
     if runtime.hooks:
         personal = await runtime.personalise(entry, request.user, "api")
@@ -108,9 +116,12 @@ async def _h5(token: Annotated[str, TOKEN], request: Request[Principal, Any, Any
     except NotFound:
         return RawResponse(h5.render_problem_page("unknown", programme), HTML_UTF8,
                            status=404, headers=H5_HEADERS)
-    runtime.counter.add(entry.subject_id, today)
     assert entry.profile is not None
-    personal = await runtime.personalise(entry, request.user, "h5") if runtime.hooks else None
+    head = is_head(request)  # HEAD is not a scan: no count, no visit proof
+    if not head:
+        runtime.counter.add(entry.subject_id, today)
+    personal = await runtime.personalise(entry, request.user, "h5") \
+        if runtime.hooks and not head else None
     if personal is not None:
         return RawResponse(h5.render_profile_page(personal, programme), HTML_UTF8,
                            headers=H5_HEADERS)
@@ -147,10 +158,11 @@ def h5_route_handlers(settings: Settings) -> list[HTTPRouteHandler]:
         tags=[TAG],
         name="code-h5",
         responses={
-            200: ResponseSpec(str, media_type=HTML_UTF8, description="the profile page"),
-            404: ResponseSpec(str, media_type=HTML_UTF8,
+            200: ResponseSpec(str, media_type=HTML_UTF8, description="the profile page",
+                              generate_examples=False),
+            404: ResponseSpec(str, media_type=HTML_UTF8, generate_examples=False,
                               description="无法识别的诚信码: forged, damaged or unknown code"),
-            410: ResponseSpec(str, media_type=HTML_UTF8,
+            410: ResponseSpec(str, media_type=HTML_UTF8, generate_examples=False,
                               description="此诚信码已被替换: the code was reissued"),
         },
         **common,
@@ -162,6 +174,9 @@ def h5_route_handlers(settings: Settings) -> list[HTTPRouteHandler]:
 # --- images ---------------------------------------------------------------------------------
 
 
+NOT_MODIFIED = ResponseSpec(None, generate_examples=False,
+                            description="Not Modified: `If-None-Match` names the current ETag; "
+                            "the cached image is still right")
 _IMAGE_FILE = re.compile(r"^(?P<token>[^.]{1,200})\.(?P<ext>png|svg)$")
 
 
@@ -188,7 +203,9 @@ class CodeImageController(Controller):
         "`If-None-Match` gets a 304. 404 for a malformed or forged token, 410 for a replaced "
         "code.",
         raises=SCAN_ERRORS,
-        responses={200: ResponseSpec(bytes, media_type="image/png", description="PNG or SVG")},
+        responses={200: ResponseSpec(bytes, media_type="image/png", description="PNG or SVG",
+                                     generate_examples=False),
+                   304: NOT_MODIFIED},
     )
     async def image(
         self,
@@ -223,7 +240,9 @@ class CodeImageController(Controller):
         "names and the store id — never a grade (grades are live; paper is not). ETag and "
         "`If-None-Match` as for the QR images; the ETag changes when a name changes.",
         raises=SCAN_ERRORS,
-        responses={200: ResponseSpec(bytes, media_type="image/png", description="PNG poster")},
+        responses={200: ResponseSpec(bytes, media_type="image/png", description="PNG poster",
+                                     generate_examples=False),
+                   304: NOT_MODIFIED},
     )
     async def poster(
         self, request: Request[Any, Any, Any], token: Annotated[str, TOKEN]

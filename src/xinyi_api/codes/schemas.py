@@ -88,6 +88,27 @@ class Badge(Struct, kw_only=True, frozen=True):
     basis: Annotated[str, Meta(description="legal or policy basis 依据")] = ""
 
 
+class Dimension(Struct, kw_only=True, frozen=True):
+    """One rating dimension 评价维度 of a store and its mean stars (``None`` before any)."""
+
+    key: str
+    name_zh: str
+    name_en: str
+    mean: float | None = None
+    count: int = 0
+
+
+class StoreRatingSummary(RatingSummary, frozen=True, kw_only=True):
+    """Published ratings of a store: count, mean, Bayesian mean, star distribution, dimensions.
+
+    Bayesian mean = (m·C + Σ stars) / (m + n) with the prior m = 5 ratings at C = 3.5 stars, so a
+    store with two 5-star ratings shows 3.93, not 5.
+    """
+
+    distribution: Annotated[dict[str, int], Meta(description="stars '1'…'5' → count")]
+    dimensions: list[Dimension]
+
+
 class ScanProfile(Struct, kw_only=True):
     """What a consumer sees after scanning a 诚信码: the subject's public credit profile, live."""
 
@@ -104,7 +125,8 @@ class ScanProfile(Struct, kw_only=True):
     closed_reason: str | None
     grade: ScanGrade | None
     records: list[ScanRecord]
-    ratings: Annotated[RatingSummary | None, Meta(description="consumer ratings (消费者评价)")]
+    ratings: Annotated[StoreRatingSummary | None,
+                       Meta(description="consumer ratings (消费者评价); null before the first")]
     badges: list[Badge]
     code_status: Literal["active"] = "active"
     as_of: Annotated[date, Meta(description="the day the records were selected for")]

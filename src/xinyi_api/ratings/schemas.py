@@ -1,4 +1,8 @@
-"""Request and response types of ratings 评价, replies, moderation and complaints 投诉."""
+"""Request and response types of ratings 评价, replies, moderation and complaints 投诉.
+
+``StoreRatingSummary`` and ``Dimension`` live with the scan profile (``codes.schemas``), which
+shows them too; they are re-exported here.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ from typing import Annotated, Literal
 
 from msgspec import Meta, Struct
 
-from xinyi_api.grading.engine import RatingSummary
+from xinyi_api.codes.schemas import Dimension as Dimension
+from xinyi_api.codes.schemas import StoreRatingSummary as StoreRatingSummary
 from xinyi_api.records.kinds import Severity
 
 Stars = Annotated[int, Meta(ge=1, le=5, description="1–5 stars 星")]
@@ -33,25 +38,6 @@ class RatingCreate(Struct, forbid_unknown_fields=True, kw_only=True):
         "(default hygiene 卫生, price_integrity 价格诚信, service 服务)",
         examples=[{"hygiene": 5, "price_integrity": 4, "service": 5}])] = {}
     text: RatingText = ""
-
-
-class Dimension(Struct, kw_only=True, frozen=True):
-    key: str
-    name_zh: str
-    name_en: str
-    mean: float | None = None
-    count: int = 0
-
-
-class StoreRatingSummary(RatingSummary, frozen=True, kw_only=True):
-    """Published ratings of a store: count, mean, Bayesian mean, star distribution, dimensions.
-
-    Bayesian mean = (m·C + Σ stars) / (m + n) with the prior m = 5 ratings at C = 3.5 stars, so a
-    store with two 5-star ratings shows 3.93, not 5.
-    """
-
-    distribution: Annotated[dict[str, int], Meta(description="stars '1'…'5' → count")]
-    dimensions: list[Dimension]
 
 
 class Reply(Struct, kw_only=True):
