@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -21,16 +22,18 @@ from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import asyncpg
+import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from xinyi_api.app import create_app, migration_sources
+from xinyi_api.app import PUBLIC_PATHS, create_app, migration_sources
 from xinyi_api.auth.tokens import issue_token
 from xinyi_api.clock import ManualClock
 from xinyi_api.db.migrate import migrate
 from xinyi_api.db.pool import connect
 from xinyi_api.keys import ensure_keys
+from xinyi_api.openapi import documented_problems, openapi_document
 from xinyi_api.settings import Settings
 
 TEST_SECRET = "test-secret-key-not-for-production"
@@ -161,8 +164,14 @@ def app(settings: Settings, clock: ManualClock) -> Litestar:
 
 @pytest.fixture
 async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """The app over HTTP. Every answer must be one the OpenAPI document promises: a status the
+    operation lists and, for a problem, a ``type`` the operation lists (``answers_as_documented``).
+    """
+    check = DocumentedAnswers.for_session()
     async with AsyncTestClient(app=app) as client:
+        client.event_hooks = {"request": [], "response": [check.record]}
         yield client
+    check.assert_clean()
 
 
 @pytest.fixture
@@ -175,6 +184,58 @@ async def conn(
         yield connection
     finally:
         await connection.close()
+
+
+class DocumentedAnswers:
+    """Collects answers the OpenAPI document does not describe (see the ``client`` fixture).
+
+    The document is built once per test process from an app with every installed scenario; a
+    request path is matched to its template (static segments before parameters).
+    """
+
+    _session: DocumentedAnswers | None = None
+
+    def __init__(self) -> None:
+        app = create_app(Settings(secret_key=TEST_SECRET), clock=ManualClock(NOW))
+        doc = openapi_document(app, PUBLIC_PATHS)
+        self.statuses = {(path, method): set(op.get("responses", {}))
+                         for path, item in doc["paths"].items()
+                         for method, op in item.items() if isinstance(op, dict)}
+        self.problems = documented_problems(doc)
+        self.templates = sorted(
+            ((re.compile("^" + re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(path)) + "$"), path)
+             for path in doc["paths"]),
+            key=lambda t: t[1].count("{"))
+        self.wrong: list[str] = []
+
+    @classmethod
+    def for_session(cls) -> DocumentedAnswers:
+        if cls._session is None:
+            cls._session = cls()
+        cls._session.wrong = []
+        return cls._session
+
+    async def record(self, response: httpx.Response) -> None:
+        method, path = response.request.method.lower(), response.request.url.path
+        template = next((t for regex, t in self.templates if regex.match(path)), None)
+        if template is None or (template, method) not in self.statuses:
+            return  # an unknown path: 404/405 from the router, not an operation's answer
+        status = response.status_code
+        if str(status) not in self.statuses[(template, method)]:
+            self.wrong.append(f"{method.upper()} {template} answered {status}, "
+                              "which the OpenAPI document does not list")
+        if method != "head" and response.headers.get("content-type", "").startswith(
+                "application/problem+json"):
+            await response.aread()
+            slug = str(response.json().get("type", "")).removeprefix("urn:xinyi:problem:")
+            if (status, slug) not in self.problems.get((template, method), set()):
+                self.wrong.append(f"{method.upper()} {template} answered {status} {slug}, "
+                                  "which the OpenAPI document does not list")
+
+    def assert_clean(self) -> None:
+        wrong, self.wrong = sorted(set(self.wrong)), []
+        if wrong:
+            pytest.fail("undocumented answers:\n" + "\n".join(wrong))
 
 
 def make_token(app: Litestar, role: str = "department", **claims: Any) -> str:
