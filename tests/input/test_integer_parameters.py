@@ -35,15 +35,17 @@ async def test_an_access_log_cursor_beyond_64_bits_is_a_400_naming_it(client, co
     assert error_keys(body) == ["cursor"]
 
 
-@pytest.mark.parametrize("value", [HUGE, "-" + HUGE, "1e400", "NaN"])
+@pytest.mark.parametrize(("value", "message"), [(HUGE, "64 bits"), ("-" + HUGE, "64 bits"),
+                                               ("1e400", "finite"), ("NaN", "finite")])
 async def test_a_number_beyond_64_bits_in_a_body_is_a_400_naming_it(client, conn, dept_headers,
-                                                                     value) -> None:
+                                                                     value, message) -> None:
     async with nothing_written(conn):
         r = await client.post("/api/v1/enterprises/E00000001/claim-codes",
                               headers={**dept_headers, "Content-Type": "application/json"},
                               content=f'{{"valid_days": {value}}}'.encode())
         body = assert_problem(r, 400, "invalid-request")
     assert error_keys(body) == ["valid_days"]
+    assert message in body["errors"][0]["message"]
 
 
 def _is_int(field: FieldDefinition) -> bool:
