@@ -73,6 +73,8 @@ def _non_finite(_constant: str) -> float:
     return math.nan  # NaN, Infinity, -Infinity: refused with their path by the walk
 
 
+_DECODER = json.JSONDecoder(object_pairs_hook=_object, parse_constant=_non_finite)
+
 # A JSON string, or an unterminated one up to the end: linear on any input (possessive
 # quantifiers, and never a failed match to retry from the next quote).
 _STRING = re.compile(rb'"(?:[^"\\]++|\\.?)*+"?')
@@ -82,9 +84,9 @@ _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 def _too_deep(body: bytes) -> bool:
     """Whether arrays and objects nest deeper than ``MAX_DEPTH`` — decided before parsing, so
     that no parser recursion depends on the body."""
-    structure = _STRING.sub(b"", body)
-    if structure.count(b"[") + structure.count(b"{") <= MAX_DEPTH:
+    if body.count(b"[") + body.count(b"{") <= MAX_DEPTH:  # every body we expect
         return False
+    structure = _STRING.sub(b"", body)
     depth = 0
     for byte in structure.translate(None, _NOT_BRACKETS):
         depth += 1 if byte in b"[{" else -1
@@ -150,7 +152,7 @@ def parse_json_body(body: bytes) -> Any:
         raise _error("json-too-deep", ROOT,
                      f"JSON nests deeper than {MAX_DEPTH} levels of arrays and objects")
     try:
-        value = json.loads(text, object_pairs_hook=_object, parse_constant=_non_finite)
+        value = _DECODER.decode(text)
     except ValueError as exc:  # JSONDecodeError, and integers of more than 4300 digits
         message = f"JSON is malformed: {exc}"
         raise _error("invalid-request", ROOT, message, detail=message) from None
