@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import msgspec
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from xinyi_api.errors import BadRequest
@@ -137,6 +137,7 @@ def _clean(value: Any) -> bool:
 
 @PROPERTY
 @given(json_values | st.integers(1, 60).map(lambda n: json.loads("[" * n + "]" * n)))
+@example({"": "\x1f"})  # the empty key is named too: data[""]
 def test_the_body_guard_returns_only_clean_values_or_a_4xx(value: Any) -> None:
     try:
         parsed = parse_json_body(json.dumps(value).encode())

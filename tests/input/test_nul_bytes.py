@@ -49,3 +49,13 @@ async def test_a_nul_byte_in_a_record_title_is_a_400_naming_it_and_writes_nothin
         body = assert_problem(r, 400, "invalid-character")
     assert error_keys(body) == ["title"]
     assert_nothing_logged(caplog)
+
+
+async def test_a_raw_nul_byte_inside_a_json_string_names_the_field(client, conn,
+                                                                   dept_headers) -> None:
+    async with nothing_written(conn):
+        r = await client.post("/api/v1/districts", content=b'{"name": "\x00", "region_code": '
+                              b'"340403"}', headers={**dept_headers,
+                                                     "Content-Type": "application/json"})
+        body = assert_problem(r, 400, "invalid-character")
+    assert error_keys(body) == ["name"]

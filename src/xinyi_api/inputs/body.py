@@ -6,7 +6,8 @@ route's guards, before msgspec converts the value into the handler's struct. The
 
 1. ``application/json`` (UTF-8) or the request is refused with 415 ``unsupported-media-type``;
    the size is limited earlier (413, ``XINYI_MAX_BODY_BYTES``);
-2. parsed by ``parse_json_body``: well-formed UTF-8 JSON, no key twice in an object
+2. parsed by ``parse_json_body``: well-formed UTF-8 JSON (a raw tab or line feed inside a
+   string is taken as if escaped), no key twice in an object
    (``duplicate-key``), at most ``MAX_DEPTH`` levels of nesting (``json-too-deep``), numbers
    finite and integers within 64 bits, and no string — key or value — holding a character of
    ``NEVER_ALLOWED`` (``invalid-character``);
@@ -73,7 +74,9 @@ def _non_finite(_constant: str) -> float:
     return math.nan  # NaN, Infinity, -Infinity: refused with their path by the walk
 
 
-_DECODER = json.JSONDecoder(object_pairs_hook=_object, parse_constant=_non_finite)
+# strict=False lets a raw control character inside a string through to the walk, which refuses
+# it naming the field (tab and line feed stay, as if escaped).
+_DECODER = json.JSONDecoder(object_pairs_hook=_object, parse_constant=_non_finite, strict=False)
 
 # A JSON string, or an unterminated one up to the end: linear on any input (possessive
 # quantifiers, and never a failed match to retry from the next quote).
@@ -95,8 +98,15 @@ def _too_deep(body: bytes) -> bool:
     return False
 
 
+_PLAIN_KEY = re.compile(r"[^\s.\[\]\"]+")
+
+
 def _child(path: str, key: str) -> str:
-    return key if path == ROOT else f"{path}.{key}"
+    """``name``, ``correction.title``; a key that is empty or holds dots, brackets, quotes or
+    spaces (or worse) as a JSON string in brackets: ``data[""]``, ``dimensions["a.b"]``."""
+    if _PLAIN_KEY.fullmatch(key) and forbidden_char(key, single_line=True) is None:
+        return key if path == ROOT else f"{path}.{key}"
+    return f"{path}[{json.dumps(key)}]"
 
 
 def _clean_text(text: str, path: str) -> str:
@@ -170,10 +180,11 @@ class GuardedRequest(Request[Any, Any, Any]):
             media_type, options = self.content_type
             charset = options.get("charset", "utf-8").lower()
             if media_type != JSON_MEDIA_TYPE or charset not in ("utf-8", "utf8"):
-                sent = self.headers.get("Content-Type") or "no Content-Type"
+                sent = self.headers.get("Content-Type")
+                got = f"got {sent}" if sent else "got no Content-Type"
                 raise UnsupportedMediaType(
-                    f"this endpoint takes a JSON body sent as {JSON_MEDIA_TYPE}, not {sent}",
-                    errors=[{"message": f"Expected {JSON_MEDIA_TYPE} (UTF-8), got {sent}",
+                    f"this endpoint takes a JSON body sent as {JSON_MEDIA_TYPE} (UTF-8); {got}",
+                    errors=[{"message": f"Expected {JSON_MEDIA_TYPE} (UTF-8), {got}",
                              "key": "Content-Type", "source": "header"}])
             self._json = self._connection_state.json = parse_json_body(await self.body())
         return self._json
