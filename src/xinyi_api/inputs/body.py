@@ -7,10 +7,10 @@ route's guards, before msgspec converts the value into the handler's struct. The
 1. ``application/json`` (UTF-8) or the request is refused with 415 ``unsupported-media-type``;
    the size is limited earlier (413, ``XINYI_MAX_BODY_BYTES``);
 2. parsed by ``parse_json_body``: well-formed UTF-8 JSON (a raw tab or line feed inside a
-   string is taken as if escaped), no key twice in an object
-   (``duplicate-key``), at most ``MAX_DEPTH`` levels of nesting (``json-too-deep``), numbers
-   finite and integers within 64 bits, and no string — key or value — holding a character of
-   ``NEVER_ALLOWED`` (``invalid-character``);
+   string is taken as if escaped), no key twice in an object (``duplicate-key``), at most
+   ``MAX_DEPTH`` levels of nesting (``json-too-deep``), numbers finite and integers within 64
+   bits, and no string — key or value — holding a character of ``NEVER_ALLOWED``
+   (``invalid-character``);
 3. normalised: CR LF becomes LF and every string value is trimmed of surrounding whitespace
    (so a name of spaces only arrives empty and ``min_length=1`` refuses it).
 
