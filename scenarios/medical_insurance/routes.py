@@ -22,6 +22,7 @@ from xinyi_api.deps import DB, ClockDep, GraderDep
 from xinyi_api.errors import Forbidden, NotFound, Unauthorized, Unprocessable
 from xinyi_api.grading.engine import GRADE_LABELS
 from xinyi_api.grading.service import Grader
+from xinyi_api.inputs import FreeText, PlausibleDate, SingleLineText
 
 OWNER = "ybj"
 SUBJECT_ID = PathParameter(pattern=r"^[ES][0-9]{8}$", description="enterprise or store id")
@@ -31,11 +32,12 @@ Severity = Literal["minor", "general", "serious", "severe"]
 class AgreementPut(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """医保服务协议 of a designated institution (定点医药机构)."""
 
-    agreement_no: Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
+    agreement_no: Annotated[SingleLineText, msgspec.Meta(min_length=1, max_length=60)]
     status: Literal["in_force", "suspended", "terminated"]
-    signed_on: date
-    status_since: date
-    note: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    signed_on: Annotated[PlausibleDate, msgspec.Meta(description="not after today")]
+    status_since: Annotated[PlausibleDate, msgspec.Meta(
+        description="from signed_on to today")]
+    note: Annotated[FreeText, msgspec.Meta(max_length=500)] = ""
 
 
 class Agreement(msgspec.Struct, kw_only=True):
@@ -56,9 +58,9 @@ class ExposureCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """A 媒体曝光 report; ``verified`` once the bureau has checked it (经核实)."""
 
     subject_id: Annotated[str, msgspec.Meta(pattern=r"^[ES][0-9]{8}$")]
-    outlet: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    reported_on: date
+    outlet: Annotated[SingleLineText, msgspec.Meta(min_length=1, max_length=100)]
+    title: Annotated[SingleLineText, msgspec.Meta(min_length=1, max_length=200)]
+    reported_on: Annotated[PlausibleDate, msgspec.Meta(description="not after today")]
     severity: Severity
     verified: bool = False
 
@@ -118,6 +120,8 @@ class MedicalInsuranceController(Controller):
         _ensure_owner(request.user)
         if data.status_since < data.signed_on:
             raise Unprocessable("status_since is before signed_on", slug="invalid-dates")
+        if data.status_since > clock.today():
+            raise Unprocessable("status_since lies in the future", slug="invalid-dates")
         async with db.write.acquire() as conn, conn.transaction():
             await _covered_subject(conn, request.user, subject_id)
             row = await conn.fetchrow(q.upsert_agreement, subject_id, data.agreement_no,

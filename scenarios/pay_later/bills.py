@@ -25,6 +25,7 @@ from xinyi_api.accountability.service import ensure_merchant_of
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.db.queries import Queries
 from xinyi_api.errors import Conflict, Forbidden, NotFound, Unprocessable
+from xinyi_api.inputs import SingleLineText
 from xinyi_api.persons import PersonalCredit, Standing
 from xinyi_api.persons.service import record_fact
 from xinyi_api.scenario_api import CreditLine, Eligibility, Scenario, Suspension
@@ -42,8 +43,8 @@ UNPAID_DAYS = 5 * 365
 
 
 class PreAuthorisation(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    code: Annotated[str, msgspec.Meta(min_length=1, max_length=80,
-                                      description="the patient's 动态个人信用码")]
+    code: Annotated[SingleLineText, msgspec.Meta(min_length=1, max_length=80,
+                                                 description="the patient's 动态个人信用码")]
     hospital_id: Annotated[str, msgspec.Meta(pattern=r"^[ES][0-9]{8}$", examples=["E00000042"])]
     reference: Annotated[str, msgspec.Meta(pattern=r"^[0-9A-Za-z_-]{1,64}$",
                                            description="the hospital's visit number (就诊号), "

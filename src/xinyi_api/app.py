@@ -33,6 +33,9 @@ from xinyi_api.deps import DEPENDENCIES
 from xinyi_api.errors import problem_details_plugin
 from xinyi_api.grading.public_rule import PUBLIC_RULE
 from xinyi_api.grading.service import Grader
+from xinyi_api.inputs.body import GuardedRequest
+from xinyi_api.inputs.query import QueryGuardMiddleware
+from xinyi_api.inputs.types import TYPE_DECODERS, InputSchemaPlugin
 from xinyi_api.keys import KeyStore, ensure_keys
 from xinyi_api.openapi import ProblemJsonRenderPlugin
 from xinyi_api.persons.routes import CONTROLLERS as PERSON_CONTROLLERS
@@ -176,8 +179,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         ],
         dependencies=DEPENDENCIES,
         middleware=[DefineMiddleware(BearerAuthenticationMiddleware, exclude=PUBLIC_PATHS),
-                    ClientAddressMiddleware(), AuditSealMiddleware()],
-        plugins=[problem_details_plugin()],
+                    QueryGuardMiddleware(), ClientAddressMiddleware(), AuditSealMiddleware()],
+        # User input (xinyi_api.inputs): JSON bodies pass GuardedRequest.json(), query strings
+        # QueryGuardMiddleware; PlausibleDate & co. are decoded and documented here.
+        request_class=GuardedRequest,
+        type_decoders=TYPE_DECODERS,
+        plugins=[problem_details_plugin(), InputSchemaPlugin()],
         lifespan=[database_lifespan, sealer_lifespan, codes_lifespan, scenario_lifespan],
         openapi_config=openapi,
         cors_config=CORSConfig(allow_origins=["*"], allow_headers=["Authorization",

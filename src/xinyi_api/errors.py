@@ -16,6 +16,8 @@ from litestar.plugins.problem_details import (
     ProblemDetailsPlugin,
 )
 
+from xinyi_api.inputs.types import readable_validation_message
+
 log = logging.getLogger(__name__)
 
 PROBLEM_TYPE_PREFIX = "urn:xinyi:problem:"
@@ -85,6 +87,12 @@ class Unprocessable(AppError):
     title = "Request cannot be processed"
 
 
+class UnsupportedMediaType(AppError):
+    status_code = 415
+    slug = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
 class TooManyRequests(AppError):
     status_code = 429
     slug = "rate-limited"
@@ -123,7 +131,7 @@ def _http_exception(exc: HTTPException) -> ProblemDetailsException:
         log.error("HTTP %s: %s", exc.status_code, exc.detail)
     extra: dict[str, Any] | None = None
     if isinstance(exc.extra, list):
-        extra = {"errors": exc.extra}
+        extra = {"errors": [_readable(e) for e in exc.extra]}
     elif isinstance(exc.extra, dict):
         extra = exc.extra
     return ProblemDetailsException(
@@ -134,6 +142,13 @@ def _http_exception(exc: HTTPException) -> ProblemDetailsException:
         headers=exc.headers,
         extra=extra,
     )
+
+
+def _readable(error: Any) -> Any:
+    """A validation error whose message is a failed text pattern, in words."""
+    if isinstance(error, dict) and isinstance(message := error.get("message"), str):
+        return {**error, "message": readable_validation_message(message)}
+    return error
 
 
 def _unexpected(exc: Exception) -> ProblemDetailsException:
@@ -175,6 +190,7 @@ __all__ = [
     "TooManyRequests",
     "Unauthorized",
     "Unprocessable",
+    "UnsupportedMediaType",
     "problem_details_plugin",
     "problem_type",
 ]

@@ -64,8 +64,16 @@ BAD_TOKEN = (Problem(401, "invalid-token", "Authentication required",
              Problem(401, "token-expired", "Authentication required", "the token has expired"))
 BAD_INPUT = Problem(400, "invalid-request", "Invalid request",
                     "Validation failed for GET /api/v1/stores")
+BAD_CHARACTER = Problem(400, "invalid-character", "Invalid request",
+                        "U+202E RIGHT-TO-LEFT OVERRIDE is not allowed in text")
 BODY_PROBLEMS = (Problem(413, "body-too-large", "Request body too large",
-                         "the body is larger than XINYI_MAX_BODY_BYTES"),)
+                         "the body is larger than XINYI_MAX_BODY_BYTES"),
+                 Problem(415, "unsupported-media-type", "Unsupported media type",
+                         "send the body as application/json"),
+                 Problem(400, "duplicate-key", "Invalid request", "key stars appears twice"),
+                 Problem(400, "json-too-deep", "Invalid request",
+                         "arrays and objects nest deeper than 32 levels"),
+                 BAD_CHARACTER)
 
 
 def problem_schema() -> dict[str, Any]:
@@ -136,6 +144,8 @@ def operation_problems(handler: HTTPRouteHandler | None, path: str, operation: d
         found.update(BAD_TOKEN)
     if operation.get("parameters") or operation.get("requestBody"):
         found.add(BAD_INPUT)
+    if any(p.get("in") == "query" for p in operation.get("parameters", ())):
+        found.add(BAD_CHARACTER)
     if operation.get("requestBody"):
         found.update(BODY_PROBLEMS)
     return found

@@ -283,7 +283,7 @@ def declared_problems(roots: Iterable[Path] | None = None) -> set[Problem]:
             if isinstance(node, ast.ClassDef):
                 base_names = [b.attr if isinstance(b, ast.Attribute) else getattr(b, "id", "")
                               for b in node.bases]
-                base = next((classes[b] for b in base_names if b in classes), None)
+                base = next((local_classes[b] for b in base_names if b in local_classes), None)
                 if base is not None:
                     local: type[AppError] = type(node.name, (base,), {
                         "slug": _class_slug(node) or base.slug,

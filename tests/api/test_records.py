@@ -1,9 +1,11 @@
 """Adding, correcting and withdrawing credit records; the grade follows in the same write."""
 
+from datetime import timedelta
+
 import asyncpg
 import pytest
 
-from tests.conftest import assert_problem, auth, make_token, uscc
+from tests.conftest import TODAY, assert_problem, auth, make_token, uscc
 
 PENALTY = {"kind": "penalty", "severity": "general", "title": "从业人员未取得健康证明上岗",
            "legal_basis": "《中华人民共和国食品安全法》第一百二十六条", "occurred_on": "2026-09-01"}
@@ -54,7 +56,8 @@ async def test_adding_records_regrades_in_the_same_write(client, dept_headers, s
         ({"kind": "inspection", "title": "检查", "occurred_on": "2026-09-01"}, "invalid-record"),
         ({"kind": "licence", "result": "pass", "title": "许可", "occurred_on": "2026-09-01"},
          "invalid-record"),
-        ({**PENALTY, "occurred_on": "2999-01-01"}, "invalid-record"),
+        # Tomorrow: a plausible date (2999 is refused as implausible, 400), but in the future.
+        ({**PENALTY, "occurred_on": (TODAY + timedelta(days=1)).isoformat()}, "invalid-record"),
         ({**PENALTY, "published_on": "2026-08-01"}, "invalid-record"),
     ],
 )

@@ -8,7 +8,6 @@ non-public read and every write appends an audit entry in the same transaction.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, post
@@ -22,6 +21,7 @@ from xinyi_api.deps import DB, ClockDep, GraderDep
 from xinyi_api.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
 from xinyi_api.grading import service as grading
 from xinyi_api.grading.schemas import GradeView, grade_view
+from xinyi_api.inputs import INT64_MAX, PlausibleDateTime
 
 SUBJECT_ID = PathParameter(pattern=r"^[ES][0-9]{8}$", description="enterprise or store id")
 RECORD_ID = PathParameter(pattern=r"^R[0-9]{10}$", description="record id")
@@ -34,6 +34,7 @@ REGION = QueryParameter(pattern=r"^[0-9]{6}$", description="行政区划 code; a
                         "districts")
 LIMIT = QueryParameter(ge=1, le=200)
 PAGE = QueryParameter(ge=1, le=10_000)
+CURSOR = QueryParameter(ge=1, le=INT64_MAX, description="`next_cursor` of the previous page")
 PURPOSE_MIN = 2
 
 Req = Request[Principal, Any, Any]
@@ -77,9 +78,9 @@ class AuditController(Controller):
         = None,
         action: Annotated[str | None, QueryParameter(pattern=r"^[a-z][a-z0-9_.]{0,60}$",
                                                      description="action prefix")] = None,
-        since: FromQuery[datetime | None] = None,
-        until: FromQuery[datetime | None] = None,
-        cursor: Annotated[int | None, QueryParameter(ge=1)] = None,
+        since: FromQuery[PlausibleDateTime | None] = None,
+        until: FromQuery[PlausibleDateTime | None] = None,
+        cursor: Annotated[int | None, CURSOR] = None,
         limit: Annotated[int, LIMIT] = 50,
     ) -> s.AuditPage:
         async with db.write.acquire() as conn:
@@ -148,7 +149,7 @@ class SubjectFileController(Controller):
     )
     async def access_log(
         self, request: Req, subject_id: Annotated[str, SUBJECT_ID], db: DB,
-        cursor: Annotated[int | None, QueryParameter(ge=1)] = None,
+        cursor: Annotated[int | None, CURSOR] = None,
         limit: Annotated[int, LIMIT] = 50,
     ) -> s.AccessLogPage:
         async with db.write.acquire() as conn:

@@ -9,11 +9,12 @@ from typing import Annotated, Any, Literal
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from xinyi_api.grading.schemas import GradeView
+from xinyi_api.inputs import FreeText, PlausibleDate, SingleLineText
 from xinyi_api.records.kinds import Result, Severity
 from xinyi_api.records.schemas import Content, CreditRecord, LegalBasis, Title
 
-Reason = Annotated[str, Meta(min_length=1, max_length=500, examples=["已提交整改报告"])]
-LongText = Annotated[str, Meta(min_length=1, max_length=2000)]
+Reason = Annotated[FreeText, Meta(min_length=1, max_length=500, examples=["已提交整改报告"])]
+LongText = Annotated[FreeText, Meta(min_length=1, max_length=2000)]
 DepartmentCode = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{1,39}$", examples=["scjg"])]
 StoreId = Annotated[str, Meta(pattern=r"^S[0-9]{8}$", examples=["S00000420"])]
 RegionCode = Annotated[str, Meta(pattern=r"^[0-9]{6}$", examples=["340403"])]
@@ -24,10 +25,11 @@ RegionCode = Annotated[str, Meta(pattern=r"^[0-9]{6}$", examples=["340403"])]
 class Attachment(Struct, forbid_unknown_fields=True, kw_only=True):
     """Metadata of a supporting document (附件); the file itself stays with the applicant."""
 
-    name: Annotated[str, Meta(min_length=1, max_length=200, examples=["整改报告.pdf"])]
+    name: Annotated[SingleLineText, Meta(min_length=1, max_length=200,
+                                         examples=["整改报告.pdf"])]
     size: Annotated[int, Meta(ge=0, le=100_000_000, description="bytes")]
     sha256: Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$", description="hex digest of the file")]
-    media_type: Annotated[str, Meta(max_length=100, examples=["application/pdf"])] = ""
+    media_type: Annotated[SingleLineText, Meta(max_length=100, examples=["application/pdf"])] = ""
 
 
 Attachments = Annotated[list[Attachment], Meta(max_length=20)]
@@ -161,7 +163,7 @@ class RepairCreate(Struct, forbid_unknown_fields=True, kw_only=True):
 
     statement: LongText
     evidence: Annotated[list[Attachment], Meta(min_length=1, max_length=20)]
-    commitment: Annotated[str, Meta(min_length=1, max_length=4000,
+    commitment: Annotated[FreeText, Meta(min_length=1, max_length=4000,
                                     description="信用修复型 commitment, signed with the "
                                     "application and published")]
 
@@ -216,8 +218,9 @@ class CommitmentCreate(Struct, forbid_unknown_fields=True, kw_only=True):
     type: CommitmentType
     department: DepartmentCode
     title: Title
-    content: Annotated[str, Meta(min_length=1, max_length=4000)]
-    valid_until: date | None = None
+    content: Annotated[FreeText, Meta(min_length=1, max_length=4000)]
+    valid_until: Annotated[PlausibleDate | None, Meta(
+        description="last day it binds (none: open-ended); not before today")] = None
 
 
 class Commitment(Struct, kw_only=True):
@@ -246,7 +249,9 @@ class CommitmentAssessment(Struct, forbid_unknown_fields=True, kw_only=True):
     reason: Reason
     severity: Severity | None = None
     legal_basis: LegalBasis = ""
-    occurred_on: date | None = None
+    occurred_on: Annotated[PlausibleDate | None, Meta(
+        description="when it was kept or broken (default today); from the signing day to "
+        "today")] = None
 
 
 class CommitmentAssessed(Struct, kw_only=True):
@@ -307,10 +312,11 @@ DISTRICT_KIND_LABELS = {"business_district": "信用商圈", "street": "信用�
 
 
 class DistrictCreate(Struct, forbid_unknown_fields=True, kw_only=True):
-    name: Annotated[str, Meta(min_length=1, max_length=100, examples=["八公山信用美食街区"])]
+    name: Annotated[SingleLineText, Meta(min_length=1, max_length=100,
+                                         examples=["八公山信用美食街区"])]
     kind: DistrictKind = "street"
     region_code: RegionCode
-    description: Annotated[str, Meta(max_length=1000)] = ""
+    description: Annotated[FreeText, Meta(max_length=1000)] = ""
 
 
 class DistrictStoresAdd(Struct, forbid_unknown_fields=True, kw_only=True):

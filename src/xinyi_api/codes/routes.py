@@ -24,6 +24,7 @@ from xinyi_api.codes.images import etag_matches, etag_of, image_key
 from xinyi_api.codes.token import code_key_id
 from xinyi_api.deps import DB
 from xinyi_api.errors import Conflict, Forbidden, Gone, NotFound, Unauthorized, Unprocessable
+from xinyi_api.inputs import PlausibleDate
 from xinyi_api.web import is_head
 
 if TYPE_CHECKING:
@@ -359,9 +360,9 @@ class CodeInfoController(Controller):
     )
     async def store_stats(
         self, request: Request[Principal, Any, Any], store_id: Annotated[str, STORE_ID], db: DB,
-        since: Annotated[date | None, QueryParameter(description="first day")] = None,
-        until: Annotated[date | None, QueryParameter(description="last day (default "
-                                                     "today)")] = None,
+        since: Annotated[PlausibleDate | None, QueryParameter(description="first day")] = None,
+        until: Annotated[PlausibleDate | None, QueryParameter(description="last day (default "
+                                                              "today)")] = None,
     ) -> schemas.ScanStats:
         return await self._stats(request, store_id, db, since, until)
 
@@ -375,9 +376,9 @@ class CodeInfoController(Controller):
     async def enterprise_stats(
         self, request: Request[Principal, Any, Any],
         enterprise_id: Annotated[str, ENTERPRISE_ID], db: DB,
-        since: Annotated[date | None, QueryParameter(description="first day")] = None,
-        until: Annotated[date | None, QueryParameter(description="last day (default "
-                                                     "today)")] = None,
+        since: Annotated[PlausibleDate | None, QueryParameter(description="first day")] = None,
+        until: Annotated[PlausibleDate | None, QueryParameter(description="last day (default "
+                                                              "today)")] = None,
     ) -> schemas.ScanStats:
         return await self._stats(request, enterprise_id, db, since, until)
 

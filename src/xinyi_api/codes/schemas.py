@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from msgspec import Meta, Struct
 
 from xinyi_api.grading.engine import RatingSummary
+from xinyi_api.inputs import FreeText
 
 Grade = Literal["A", "B", "C", "D", "unrated"]
 SubjectType = Literal["enterprise", "individual", "store"]
@@ -158,7 +159,8 @@ class CodeInfo(Struct, kw_only=True):
 class ReissueRequest(Struct, forbid_unknown_fields=True, kw_only=True):
     """Reissue 重新发码: the current code is replaced (e.g. its sticker was copied)."""
 
-    reason: Annotated[str, Meta(min_length=1, max_length=500, examples=["贴纸被复制到其他店铺"])]
+    reason: Annotated[FreeText, Meta(min_length=1, max_length=500,
+                                     examples=["贴纸被复制到其他店铺"])]
 
 
 class ScanDay(Struct, kw_only=True):

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from msgspec import Meta, Struct, field
 
+from xinyi_api.inputs import SingleLineText
 from xinyi_api.persons.schemas import PersonRecordView
 from xinyi_api.ratings.schemas import Complaint, MyRating
 
@@ -30,7 +31,7 @@ class DevLogin(Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class RefreshRequest(Struct, forbid_unknown_fields=True, kw_only=True):
-    refresh_token: Annotated[str, Meta(min_length=10, max_length=200)]
+    refresh_token: Annotated[SingleLineText, Meta(min_length=10, max_length=200)]
 
 
 class TokenPair(Struct, kw_only=True):
@@ -60,7 +61,8 @@ class ClaimCode(Struct, kw_only=True):
 
 
 class ClaimRequest(Struct, forbid_unknown_fields=True, kw_only=True):
-    code: Annotated[str, Meta(min_length=4, max_length=40, examples=["K7QH-3MZP-XW2A-9TRD"])]
+    code: Annotated[SingleLineText, Meta(min_length=4, max_length=40,
+                                         examples=["K7QH-3MZP-XW2A-9TRD"])]
 
 
 class MerchantStore(Struct, kw_only=True):

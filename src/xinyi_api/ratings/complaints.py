@@ -18,6 +18,7 @@ from xinyi_api.consumers.context import current_address
 from xinyi_api.consumers.masking import mask
 from xinyi_api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from xinyi_api.grading.service import Grader
+from xinyi_api.inputs import PlausibleDate
 from xinyi_api.ratings import schemas
 from xinyi_api.ratings.service import (
     ensure_visit,
@@ -120,7 +121,8 @@ async def decide(conn: asyncpg.Connection, grader: Grader, principal: Principal,
                 conn, grader, principal, row["subject_id"],
                 RecordCreate(kind="complaint", severity=data.severity,
                              title=f"消费者投诉经核实:{label}", content=data.reason,
-                             legal_basis=data.legal_basis, occurred_on=occurred),
+                             legal_basis=data.legal_basis,
+                             occurred_on=PlausibleDate.of(occurred)),
                 today, endpoint=endpoint)
             record_id = record["id"]
         status = "upheld" if data.decision == "uphold" else "rejected"

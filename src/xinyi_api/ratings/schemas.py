@@ -13,13 +13,15 @@ from msgspec import Meta, Struct
 
 from xinyi_api.codes.schemas import Dimension as Dimension
 from xinyi_api.codes.schemas import StoreRatingSummary as StoreRatingSummary
+from xinyi_api.inputs import FreeText
 from xinyi_api.records.kinds import Severity
 
 Stars = Annotated[int, Meta(ge=1, le=5, description="1–5 stars 星")]
 DimensionKey = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{1,40}$")]
-RatingText = Annotated[str, Meta(max_length=500, description="optional text, ≤ 500 characters; "
-                                 "phone, ID-card, bank-card numbers and e-mails are masked")]
-Reason = Annotated[str, Meta(min_length=1, max_length=500)]
+RatingText = Annotated[FreeText, Meta(max_length=500, description="optional text, ≤ 500 "
+                                      "characters; phone, ID-card, bank-card numbers and "
+                                      "e-mails are masked")]
+Reason = Annotated[FreeText, Meta(min_length=1, max_length=500)]
 RatingStatus = Literal["published", "held", "removed"]
 ComplaintCategory = Literal["quality", "price", "hygiene", "service", "false_advertising",
                             "safety", "other"]
@@ -98,7 +100,8 @@ class Helpful(Struct, kw_only=True):
 
 
 class ReplyRequest(Struct, forbid_unknown_fields=True, kw_only=True):
-    text: Annotated[str, Meta(min_length=1, max_length=500, examples=["感谢您的反馈,已整改。"])]
+    text: Annotated[FreeText, Meta(min_length=1, max_length=500,
+                                   examples=["感谢您的反馈,已整改。"])]
 
 
 class ReplyWritten(Struct, kw_only=True):
@@ -159,7 +162,7 @@ class ComplaintCreate(Struct, forbid_unknown_fields=True, kw_only=True):
     """投诉: what went wrong during the visit."""
 
     category: ComplaintCategory
-    text: Annotated[str, Meta(min_length=5, max_length=1000)]
+    text: Annotated[FreeText, Meta(min_length=5, max_length=1000)]
 
 
 class Complaint(Struct, kw_only=True):
@@ -186,5 +189,5 @@ class ComplaintDecision(Struct, forbid_unknown_fields=True, kw_only=True):
     decision: Literal["uphold", "reject"]
     reason: Reason
     severity: Severity | None = None
-    legal_basis: Annotated[str, Meta(max_length=500, examples=[
+    legal_basis: Annotated[FreeText, Meta(max_length=500, examples=[
         "《中华人民共和国消费者权益保护法》第五十六条"])] = ""

@@ -9,13 +9,15 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 
 from xinyi_api.accountability.repair_rules import RepairGuidance
 from xinyi_api.grading.schemas import GradeView
+from xinyi_api.inputs import FreeText, PlausibleDate, SingleLineText
 from xinyi_api.records.kinds import RecordKind, Result, Severity, Status
 
-Title = Annotated[str, Meta(min_length=1, max_length=200, examples=["后厨卫生不达标"])]
-Content = Annotated[str, Meta(max_length=4000)]
+Title = Annotated[SingleLineText, Meta(min_length=1, max_length=200, examples=["后厨卫生不达标"])]
+Content = Annotated[FreeText, Meta(max_length=4000)]
 LegalBasis = Annotated[
-    str, Meta(max_length=500, examples=["《中华人民共和国食品安全法》第一百二十六条"])
+    FreeText, Meta(max_length=500, examples=["《中华人民共和国食品安全法》第一百二十六条"])
 ]
+Reason = Annotated[FreeText, Meta(min_length=1, max_length=500)]
 
 
 class RecordCreate(Struct, forbid_unknown_fields=True, kw_only=True):
@@ -27,8 +29,10 @@ class RecordCreate(Struct, forbid_unknown_fields=True, kw_only=True):
     title: Title
     content: Content = ""
     legal_basis: LegalBasis = ""
-    occurred_on: Annotated[date, Meta(description="decision / event date; starts the 公示期")]
-    published_on: date | None = None
+    occurred_on: Annotated[PlausibleDate, Meta(
+        description="decision / event date; starts the 公示期; not after today")]
+    published_on: Annotated[PlausibleDate | None, Meta(
+        description="when it was published (default today); from occurred_on to today")] = None
 
 
 class RecordUpdate(Struct, forbid_unknown_fields=True, kw_only=True):
@@ -40,7 +44,7 @@ class RecordUpdate(Struct, forbid_unknown_fields=True, kw_only=True):
     severity: Severity | UnsetType = UNSET
     result: Result | UnsetType = UNSET
     withdrawn: bool | UnsetType = UNSET
-    reason: Annotated[str, Meta(min_length=1, max_length=500)] | UnsetType = UNSET
+    reason: Reason | UnsetType = UNSET
 
 
 class CreditRecord(Struct, kw_only=True):

@@ -34,6 +34,7 @@ from xinyi_api.codes.hooks import ProfileDraft
 from xinyi_api.db.queries import Queries
 from xinyi_api.deps import DB, ClockDep, PersonsDep
 from xinyi_api.errors import Conflict, Forbidden, Gone, NotFound, Unauthorized, Unprocessable
+from xinyi_api.inputs import SingleLineText
 from xinyi_api.persons.service import record_fact
 from xinyi_api.scenario_api import CreditPoints, Measure, Scenario
 from xinyi_api.scenarioplugins.routes import SCENARIO_DEPENDENCIES, SCENARIO_KEY, ScenariosDep
@@ -50,7 +51,7 @@ SUBJECT_ID = PathParameter(pattern=r"^[ES][0-9]{8}$", description="enterprise or
 SubjectId = Annotated[str, msgspec.Meta(pattern=r"^[ES][0-9]{8}$", examples=["S00000001"])]
 MeasureKey = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{1,60}$",
                                           examples=["deposit_free_ab"])]
-Code = Annotated[str, msgspec.Meta(min_length=1, max_length=80,
+Code = Annotated[SingleLineText, msgspec.Meta(min_length=1, max_length=80,
                                    description="the 动态个人信用码 the person shows")]
 POINTS_DAYS = 365
 OVERDUE_DAYS = 2 * 365
@@ -93,7 +94,7 @@ class PersonReport(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     subject_id: SubjectId
     result: Literal["on_time", "overdue"]
     period: Annotated[str, msgspec.Meta(pattern=r"^[0-9A-Za-z_-]{1,20}$", examples=["2026"])]
-    title: Annotated[str, msgspec.Meta(min_length=1, max_length=120,
+    title: Annotated[SingleLineText, msgspec.Meta(min_length=1, max_length=120,
                                        examples=["2026年度物业费按时足额交纳"])]
 
 

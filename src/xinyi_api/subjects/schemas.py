@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from xinyi_api.inputs import FreeText, SingleLineText
+
 RegionCode = Annotated[
     str,
     Meta(pattern=r"^[0-9]{6}$", description="6-digit 行政区划 region code", examples=["340403"]),
@@ -20,11 +22,12 @@ Industry = Annotated[
         examples=["beef_soup"],
     ),
 ]
-Name = Annotated[str, Meta(min_length=1, max_length=200, examples=["淮南老韩家牛肉汤"])]
-Address = Annotated[str, Meta(max_length=300, examples=["田家庵区洞山中路 88 号"])]
+Name = Annotated[SingleLineText, Meta(min_length=1, max_length=200, examples=["淮南老韩家牛肉汤"],
+                                       description="one line, trimmed; not blank")]
+Address = Annotated[SingleLineText, Meta(max_length=300, examples=["田家庵区洞山中路 88 号"])]
 Latitude = Annotated[float, Meta(ge=-90, le=90, examples=[32.6264])]
 Longitude = Annotated[float, Meta(ge=-180, le=180, examples=[116.9998])]
-Reason = Annotated[str, Meta(min_length=1, max_length=500)]
+Reason = Annotated[FreeText, Meta(min_length=1, max_length=500)]
 EnterpriseKind = Literal["enterprise", "individual"]
 """企业 enterprise, or 个体工商户 individual business."""
 Grade = Literal["A", "B", "C", "D", "unrated"]
@@ -45,8 +48,10 @@ class EnterpriseCreate(_Establishment, forbid_unknown_fields=True, kw_only=True)
     """Register an enterprise or 个体工商户 (一企一码)."""
 
     uscc: Annotated[
-        str,
-        Meta(min_length=1, max_length=40, description="统一社会信用代码 (GB 32100-2015)",
+        SingleLineText,
+        Meta(min_length=1, max_length=40, description="统一社会信用代码 (GB 32100-2015): 18 "
+             "digits and capitals; lower case and full-width (全角) forms are accepted and "
+             "stored canonical, anything else is refused (422 `invalid-uscc`)",
              examples=["91340400MA2N0X4X3L"]),
     ]
     kind: EnterpriseKind = "enterprise"

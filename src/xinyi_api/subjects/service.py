@@ -59,7 +59,9 @@ async def create_enterprise(
         uscc = normalize_uscc(data.uscc)
     except InvalidUSCC as exc:
         raise Unprocessable(f"统一社会信用代码 {data.uscc!r} is invalid: {exc}",
-                            slug="invalid-uscc") from None
+                            slug="invalid-uscc",
+                            errors=[{"message": str(exc), "key": "uscc", "source": "body"}],
+                            ) from None
     _check_location(data.latitude, data.longitude)
     ensure_region(principal, data.region_code)
     async with conn.transaction():
