@@ -7,6 +7,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.accountability.world import SHA, World, build_world, days_ago, penalty
+from tests.codes.conftest import eventually
 from tests.conftest import assert_problem
 from xinyi_api.accountability.repair_rules import MIN_PUBLIC_MONTHS
 from xinyi_api.records import kinds
@@ -106,8 +107,12 @@ async def test_an_approved_repair_hides_the_record_everywhere_public(
                for r in i["reasons"])
     search_after = (await client.get("/api/v1/stores", params={"q": "洞山店"})).json()
     assert search_after["items"][0]["score"] == search_before["items"][0]["score"] + 300
-    scan = (await client.get(f"/api/v1/scan/{code['token']}")).json()
-    assert severe not in {r["id"] for r in scan["records"]}
+
+    async def scan_dropped_it() -> bool:  # scan profiles follow change notifications (~1 s)
+        scan = (await client.get(f"/api/v1/scan/{code['token']}")).json()
+        return severe not in {r["id"] for r in scan["records"]}
+
+    await eventually(scan_dropped_it)
     full = await client.get(f"/api/v1/subjects/{world['S']}/file",
                             headers=world.headers["department"], params={"purpose": "复核修复"})
     assert next(r for r in full.json()["records"] if r["id"] == severe)["status"] == "repaired"
