@@ -43,11 +43,11 @@ from xinyi_api.persons.service import PersonalCredit
 from xinyi_api.ratings.routes import CONTROLLERS as RATING_CONTROLLERS
 from xinyi_api.ratings.service import load_ratings, rating_contributor
 from xinyi_api.records.routes import GradeController, RecordController
-from xinyi_api.scenarioplugins.partners import CONTROLLERS as PARTNER_CONTROLLERS
-from xinyi_api.scenarioplugins.partners import offers_contributor
-from xinyi_api.scenarioplugins.routes import CONTROLLERS as SCENARIO_CONTROLLERS
-from xinyi_api.scenarioplugins.service import badge_contributor
-from xinyi_api.scenarios_loader import ScenarioRegistry, load_scenarios, scenario_lifespan
+from xinyi_api.scenarios.loader import ScenarioRegistry, load_scenarios, scenario_lifespan
+from xinyi_api.scenarios.partners import CONTROLLERS as PARTNER_CONTROLLERS
+from xinyi_api.scenarios.partners import offers_contributor
+from xinyi_api.scenarios.routes import CONTROLLERS as SCENARIO_CONTROLLERS
+from xinyi_api.scenarios.service import badge_contributor
 from xinyi_api.settings import Settings
 from xinyi_api.subjects.routes import EnterpriseController, StoreController
 from xinyi_api.web import XinyiApp

@@ -337,7 +337,7 @@ def persons_sync(as_of: datetime | None) -> None:
     """
     from xinyi_api.clock import Clock
     from xinyi_api.persons.service import PersonalCredit
-    from xinyi_api.scenarios_loader import load_scenarios
+    from xinyi_api.scenarios.loader import load_scenarios
 
     settings = _settings()
     today = as_of.date() if as_of is not None else Clock(settings.tz).today()

@@ -10,13 +10,12 @@ import sys
 from datetime import timedelta
 from typing import Any
 
-from scenarios.pay_later import bills
-
 from tests.conftest import TEST_SECRET, TODAY, auth, make_token
 from tests.persons.conftest import Business, business, code_of, credit, person, relogin
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.db.pool import connect
 from xinyi_api.errors import Conflict
+from xinyi_scenarios.pay_later import bills
 
 BASE = "/api/v1/scenarios/pay_later"
 

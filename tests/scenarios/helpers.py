@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from xinyi_api.grading.engine import RatingSummary
-from xinyi_api.scenario_api import (
+from xinyi_api.scenarios.model import (
     Basis,
     CreditFile,
     IndicatorResult,

@@ -12,8 +12,8 @@ from litestar.testing import AsyncTestClient
 
 from tests.conftest import TODAY, app_at, assert_problem, auth, make_token, uscc
 from xinyi_api import app as app_module
-from xinyi_api.scenarioplugins.service import scenario_badges
-from xinyi_api.scenarios_loader import LoadedScenario, ScenarioRegistry, load_scenarios
+from xinyi_api.scenarios.loader import LoadedScenario, ScenarioRegistry, load_scenarios
+from xinyi_api.scenarios.service import scenario_badges
 from xinyi_api.settings import Settings
 
 Client = AsyncTestClient[Litestar]

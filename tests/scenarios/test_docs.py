@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from xinyi_api import scenario_api
-from xinyi_api.measures_catalog import MAX_INSPECTIONS_PER_YEAR, NATIONAL_LIST, SUPERVISION_ACTIONS
+from xinyi_api.scenarios import model as scenario_api
+from xinyi_api.scenarios.catalog import MAX_INSPECTIONS_PER_YEAR, NATIONAL_LIST, SUPERVISION_ACTIONS
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "plugins.md").read_text(encoding="utf-8")
 

@@ -5,16 +5,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from scenarios.beef_soup import SCENARIO as BEEF_SOUP
-from scenarios.medical_insurance import SCENARIO as MEDICAL
-from scenarios.pay_later import SCENARIO as PAY_LATER
-from scenarios.property import SCENARIO as PROPERTY
-from scenarios.tourism import SCENARIO as TOURISM
-
 from tests.scenarios.helpers import TODAY, file, rec
 from xinyi_api.grading.engine import GradeResult
 from xinyi_api.grading.public_rule import PUBLIC_RULE
-from xinyi_api.scenario_api import Badge, CreditFile, CreditLine, Scenario, Suspension
+from xinyi_api.scenarios.model import Badge, CreditFile, CreditLine, Scenario, Suspension
+from xinyi_scenarios.beef_soup import SCENARIO as BEEF_SOUP
+from xinyi_scenarios.medical_insurance import SCENARIO as MEDICAL
+from xinyi_scenarios.pay_later import SCENARIO as PAY_LATER
+from xinyi_scenarios.property import SCENARIO as PROPERTY
+from xinyi_scenarios.tourism import SCENARIO as TOURISM
 
 
 def grade(scenario: Scenario, f: CreditFile) -> GradeResult:

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-import scenarios as builtin_package
+import xinyi_scenarios as builtin_package
 from tests.conftest import app_at
 from tests.scenarios.helpers import fake_plugin
-from xinyi_api.measures_catalog import MAX_INSPECTIONS_PER_YEAR
-from xinyi_api.scenario_api import Scenario, ScenarioError
-from xinyi_api.scenarios_loader import GROUP, discover, load_scenarios, scenario_problems
+from xinyi_api.scenarios.catalog import MAX_INSPECTIONS_PER_YEAR
+from xinyi_api.scenarios.loader import GROUP, discover, load_scenarios, scenario_problems
+from xinyi_api.scenarios.model import Scenario, ScenarioError
 from xinyi_api.settings import Settings
 
 BUILT_INS = {"beef_soup", "medical_insurance", "pay_later", "property", "tourism"}
@@ -32,10 +32,10 @@ def _ep(name: str, target: str) -> importlib.metadata.EntryPoint:
 def test_every_module_in_scenarios_is_registered_as_an_entry_point() -> None:
     modules = {m.name for m in pkgutil.iter_modules(builtin_package.__path__)
                if not m.name.startswith("_")}
-    registered = {ep.name: ep.value for ep in discover() if ep.value.startswith("scenarios.")}
+    registered = {ep.name: ep.value for ep in discover() if ep.value.startswith("xinyi_scenarios.")}
     assert modules == set(registered) == BUILT_INS
     for name, value in registered.items():
-        assert value == f"scenarios.{name}:SCENARIO"
+        assert value == f"xinyi_scenarios.{name}:SCENARIO"
 
 
 @pytest.mark.parametrize("key", sorted(BUILT_INS))
@@ -124,7 +124,7 @@ def test_duplicate_scenario_key_refuses_start_naming_both_packages(
         app_at(_settings(tmp_path))
     message = str(caught.value)
     assert "duplicate scenario key 'beef_soup'" in message
-    assert "xinyi-api (scenarios.beef_soup:SCENARIO)" in message
+    assert "xinyi-api (xinyi_scenarios.beef_soup:SCENARIO)" in message
     assert "xinyi-scenario-soup (tests.scenarios.helpers:VALID)" in message
 
 

@@ -14,7 +14,7 @@ from xinyi_api.errors import Forbidden, NotFound, TooManyRequests, Unauthorized
 from xinyi_api.grading.engine import GRADE_LABELS
 from xinyi_api.persons import schemas
 from xinyi_api.persons.service import Standing
-from xinyi_api.scenarioplugins.schemas import measure_view
+from xinyi_api.scenarios.schemas import measure_view
 
 TAG = "personal credit 个人信用"
 GUARDED = [Unauthorized, Forbidden]

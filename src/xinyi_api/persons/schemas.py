@@ -9,7 +9,7 @@ from msgspec import Meta, Struct
 
 from xinyi_api.grading.engine import Explanation
 from xinyi_api.persons.service import PersonRecord
-from xinyi_api.scenarioplugins.schemas import MeasureView
+from xinyi_api.scenarios.schemas import MeasureView
 
 Grade = Literal["A", "B", "C", "D", "unrated"]
 EXAMPLE_CODE = "AEAAAAAAA2PZ6YVX4HCPVD5M5YIXRJ3EDGMN2J4YVJTG7Y3PJ4LKZ3QT4"

@@ -28,7 +28,7 @@ from xinyi_api.db.queries import Queries
 from xinyi_api.errors import Conflict, Gone, NotFound, Unprocessable
 from xinyi_api.grading.engine import CreditFile, GradeResult, GradingRule, RecordFact
 from xinyi_api.persons import codes, rule
-from xinyi_api.scenario_api import CreditPoints, Measure, PersonSync, Scenario
+from xinyi_api.scenarios.model import CreditPoints, Measure, PersonSync, Scenario
 from xinyi_api.settings import Settings
 
 q = Queries.beside(__file__)

@@ -1,7 +1,7 @@
 """信用+家政 (housekeeping services): a third-party xinyi-api scenario plugin.
 
 Seed 003 lists 信用+家政 among the scenarios departments will add. This package is written only
-against ``xinyi_api.scenario_api``: it declares indicators, thresholds and measures with their
+against ``xinyi_api.scenarios.model``: it declares indicators, thresholds and measures with their
 bases, keeps its own table (``migrations/``) and reads it with a file loader.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import asyncpg
 
-from xinyi_api.scenario_api import (
+from xinyi_api.scenarios.model import (
     Badge,
     Basis,
     CreditFile,

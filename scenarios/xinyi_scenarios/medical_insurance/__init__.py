@@ -16,23 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from scenarios import _common as c
-from scenarios._common import business
-from scenarios._policy import (
-    GRADED_SUPERVISION,
-    HUAINAN_PLAN,
-    JIANGSU_PLAN,
-    KEY_ATTENTION,
-    RECTIFICATION,
-)
-from scenarios.medical_insurance.data import (
-    INDUSTRIES,
-    KEY,
-    SUBJECT_TYPES,
-    load_medical_insurance_data,
-)
-from scenarios.medical_insurance.routes import MedicalInsuranceController
-from xinyi_api.scenario_api import (
+from xinyi_api.scenarios.model import (
     Basis,
     CreditFile,
     Eligibility,
@@ -45,6 +29,22 @@ from xinyi_api.scenario_api import (
     Suspension,
     indicator,
 )
+from xinyi_scenarios import _common as c
+from xinyi_scenarios._common import business
+from xinyi_scenarios._policy import (
+    GRADED_SUPERVISION,
+    HUAINAN_PLAN,
+    JIANGSU_PLAN,
+    KEY_ATTENTION,
+    RECTIFICATION,
+)
+from xinyi_scenarios.medical_insurance.data import (
+    INDUSTRIES,
+    KEY,
+    SUBJECT_TYPES,
+    load_medical_insurance_data,
+)
+from xinyi_scenarios.medical_insurance.routes import MedicalInsuranceController
 
 ANNEX = Basis(HUAINAN_PLAN, "附件 “信用+”场景·信用+医保",
               "按照评价结果的不同等级开展分级分类监管")

@@ -14,7 +14,6 @@ import msgspec
 from litestar import Controller, Request, post, put
 from litestar.params import JSONBody, PathParameter
 
-from scenarios.medical_insurance.data import INDUSTRIES, KEY, SUBJECT_TYPES, q
 from xinyi_api.accountability import audit
 from xinyi_api.auth.guards import ensure_acts_for, ensure_region, requires
 from xinyi_api.auth.tokens import Principal
@@ -23,6 +22,7 @@ from xinyi_api.errors import Forbidden, NotFound, Unauthorized, Unprocessable
 from xinyi_api.grading.engine import GRADE_LABELS
 from xinyi_api.grading.service import Grader
 from xinyi_api.inputs import FreeText, PlausibleDate, SingleLineText
+from xinyi_scenarios.medical_insurance.data import INDUSTRIES, KEY, SUBJECT_TYPES, q
 
 OWNER = "ybj"
 SUBJECT_ID = PathParameter(pattern=r"^[ES][0-9]{8}$", description="enterprise or store id")

@@ -28,8 +28,8 @@ from xinyi_api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from xinyi_api.inputs import SingleLineText
 from xinyi_api.persons import PersonalCredit, Standing
 from xinyi_api.persons.service import record_fact
-from xinyi_api.scenario_api import CreditLine, Eligibility, Scenario, Suspension
-from xinyi_api.scenarioplugins.service import covered_subject
+from xinyi_api.scenarios.model import CreditLine, Eligibility, Scenario, Suspension
+from xinyi_api.scenarios.service import covered_subject
 
 q = Queries.beside(__file__)
 

@@ -8,13 +8,13 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, post, put
 from litestar.params import JSONBody, PathParameter
 
-from scenarios.pay_later import bills
 from xinyi_api.accountability import audit
 from xinyi_api.auth.guards import ensure_acts_for, requires
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.deps import DB, ClockDep, PersonsDep
 from xinyi_api.errors import Conflict, Forbidden, Gone, NotFound, Unauthorized, Unprocessable
-from xinyi_api.scenarioplugins.routes import SCENARIO_DEPENDENCIES, ScenariosDep
+from xinyi_api.scenarios.routes import SCENARIO_DEPENDENCIES, ScenariosDep
+from xinyi_scenarios.pay_later import bills
 
 GUARDED = [Unauthorized, Forbidden]
 Req = Request[Principal, Any, Any]

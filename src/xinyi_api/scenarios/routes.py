@@ -13,8 +13,8 @@ from litestar.params import PathParameter
 
 from xinyi_api.deps import DB, ClockDep, GraderDep
 from xinyi_api.errors import NotFound
-from xinyi_api.scenarioplugins import schemas, service
-from xinyi_api.scenarios_loader import ScenarioRegistry
+from xinyi_api.scenarios import schemas, service
+from xinyi_api.scenarios.loader import ScenarioRegistry
 
 SCENARIO_KEY = PathParameter(pattern=r"^[a-z][a-z0-9_]{1,40}$", description="scenario key")
 SUBJECT_ID = PathParameter(pattern=r"^[ES][0-9]{8}$", description="enterprise or store id")

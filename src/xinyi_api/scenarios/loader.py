@@ -30,8 +30,8 @@ from xinyi_api.db.migrate import MigrationSource
 from xinyi_api.grading.engine import GRADES, GradingRule, Indicator
 from xinyi_api.grading.regrade import run_scheme_upgrade
 from xinyi_api.grading.service import FileLoader
-from xinyi_api.measures_catalog import effect_problems
-from xinyi_api.scenario_api import Effect, Measure, Scenario, ScenarioError
+from xinyi_api.scenarios.catalog import effect_problems
+from xinyi_api.scenarios.model import Effect, Measure, Scenario, ScenarioError
 
 log = logging.getLogger(__name__)
 

@@ -36,11 +36,11 @@ from xinyi_api.deps import DB, ClockDep, PersonsDep
 from xinyi_api.errors import Conflict, Forbidden, Gone, NotFound, Unauthorized, Unprocessable
 from xinyi_api.inputs import SingleLineText
 from xinyi_api.persons.service import record_fact
-from xinyi_api.scenario_api import CreditPoints, Measure, Scenario
-from xinyi_api.scenarioplugins.routes import SCENARIO_DEPENDENCIES, SCENARIO_KEY, ScenariosDep
-from xinyi_api.scenarioplugins.schemas import MeasureView, measure_view
-from xinyi_api.scenarioplugins.service import covered_subject
-from xinyi_api.scenarios_loader import ScenarioRegistry
+from xinyi_api.scenarios.loader import ScenarioRegistry
+from xinyi_api.scenarios.model import CreditPoints, Measure, Scenario
+from xinyi_api.scenarios.routes import SCENARIO_DEPENDENCIES, SCENARIO_KEY, ScenariosDep
+from xinyi_api.scenarios.schemas import MeasureView, measure_view
+from xinyi_api.scenarios.service import covered_subject
 
 q = Queries.beside(__file__, "partners.sql")
 

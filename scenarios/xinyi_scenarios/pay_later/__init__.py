@@ -19,12 +19,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from scenarios import _common as c
-from scenarios._common import business, person
-from scenarios._policy import GRADED_SUPERVISION, HENAN_PLAN, JIANGSU_PLAN, RECTIFICATION
-from scenarios.pay_later.bills import sync_overdue
-from scenarios.pay_later.routes import PayLaterController
-from xinyi_api.scenario_api import (
+from xinyi_api.scenarios.model import (
     Basis,
     CreditFile,
     CreditLine,
@@ -39,6 +34,11 @@ from xinyi_api.scenario_api import (
     Suspension,
     indicator,
 )
+from xinyi_scenarios import _common as c
+from xinyi_scenarios._common import business, person
+from xinyi_scenarios._policy import GRADED_SUPERVISION, HENAN_PLAN, JIANGSU_PLAN, RECTIFICATION
+from xinyi_scenarios.pay_later.bills import sync_overdue
+from xinyi_scenarios.pay_later.routes import PayLaterController
 
 PAY_LATER = Basis(HENAN_PLAN, "二(七)2 加强医疗卫生行业信用建设",
                   "采用医保电子凭证和预授权扣款等模式,提供“信用+先医后付”“零等待支付”等服务")

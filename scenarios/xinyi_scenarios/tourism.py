@@ -13,18 +13,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from scenarios import _common as c
-from scenarios._common import business, person
-from scenarios._policy import (
-    FEWER_INSPECTIONS,
-    GRADED_SUPERVISION,
-    HENAN_PLAN,
-    HUAINAN_PLAN,
-    JIANGSU_PLAN,
-    KEY_ATTENTION,
-    RECTIFICATION,
-)
-from xinyi_api.scenario_api import (
+from xinyi_api.scenarios.model import (
     Badge,
     Basis,
     CreditFile,
@@ -38,6 +27,17 @@ from xinyi_api.scenario_api import (
     Supervision,
     Waiver,
     indicator,
+)
+from xinyi_scenarios import _common as c
+from xinyi_scenarios._common import business, person
+from xinyi_scenarios._policy import (
+    FEWER_INSPECTIONS,
+    GRADED_SUPERVISION,
+    HENAN_PLAN,
+    HUAINAN_PLAN,
+    JIANGSU_PLAN,
+    KEY_ATTENTION,
+    RECTIFICATION,
 )
 
 ANNEX = Basis(HUAINAN_PLAN, "附件 “信用+”场景·信用+旅游",

@@ -7,7 +7,7 @@ from typing import Literal
 from msgspec import Struct
 
 from xinyi_api.grading.schemas import GradeView
-from xinyi_api.scenario_api import Basis, Effect, Measure, RatingDimension, Scenario
+from xinyi_api.scenarios.model import Basis, Effect, Measure, RatingDimension, Scenario
 
 Grade = Literal["A", "B", "C", "D", "unrated"]
 KIND_LABELS = {"incentive": "守信激励", "constraint": "失信约束"}

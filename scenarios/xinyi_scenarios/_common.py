@@ -11,7 +11,7 @@ from datetime import date
 from xinyi_api.grading.engine import Grade
 from xinyi_api.grading.engine import capped as capped  # the scenarios call c.capped
 from xinyi_api.records.kinds import KIND_LABELS, RESULT_LABELS, SEVERITY_LABELS
-from xinyi_api.scenario_api import (
+from xinyi_api.scenarios.model import (
     Basis,
     CreditFile,
     Effect,

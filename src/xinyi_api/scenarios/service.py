@@ -19,9 +19,9 @@ from xinyi_api.errors import NotFound, Unprocessable
 from xinyi_api.grading.engine import GRADE_LABELS, GRADES, CreditFile
 from xinyi_api.grading.schemas import grade_view, result_view
 from xinyi_api.grading.service import Grader
-from xinyi_api.scenario_api import Badge, Scenario
-from xinyi_api.scenarioplugins import schemas
-from xinyi_api.scenarios_loader import ScenarioRegistry
+from xinyi_api.scenarios import schemas
+from xinyi_api.scenarios.loader import ScenarioRegistry
+from xinyi_api.scenarios.model import Badge, Scenario
 
 q = Queries.beside(__file__)
 

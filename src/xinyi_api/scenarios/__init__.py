@@ -1,0 +1,14 @@
+"""信用+ scenarios: the whole seam between the core and the scenario plugins, in one package.
+
+What a scenario plugin may use is ONE module, ``xinyi_api.scenarios.kit`` (docs/plugins.md);
+everything else here is the core's side and may change without notice:
+
+- ``model``     the declarations: ``Scenario``, ``Measure``, effects, ``Basis``, ``indicator``;
+- ``catalog``   the national list (措施清单) that bounds every measure;
+- ``loader``    finding plugins (entry points) and validating them, reporting every problem;
+- ``registry``  the enabled scenarios of a process, built once and shared;
+- ``routes``, ``service``, ``schemas``   the generic endpoints every scenario gets;
+- ``partners``  participants (参与单位) and redemptions of person incentives.
+
+Nothing is imported here, so the core can import one part without loading the rest.
+"""
