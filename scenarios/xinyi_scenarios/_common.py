@@ -8,13 +8,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from xinyi_api.grading.engine import Grade
-from xinyi_api.grading.engine import capped as capped  # the scenarios call c.capped
-from xinyi_api.records.kinds import KIND_LABELS, RESULT_LABELS, SEVERITY_LABELS
-from xinyi_api.scenarios.model import (
+from xinyi_api.scenarios.kit import (
+    KIND_LABELS,
+    RESULT_LABELS,
+    SEVERITY_LABELS,
     Basis,
     CreditFile,
     Effect,
+    Grade,
     IndicatorResult,
     Measure,
     MeasureKind,
@@ -22,6 +23,7 @@ from xinyi_api.scenarios.model import (
     RecordFact,
     Target,
 )
+from xinyi_api.scenarios.kit import capped as capped  # the scenarios call c.capped
 
 # Points an adverse record costs, by severity (轻微 / 一般 / 较重 / 严重).
 Points = dict[str, int]

@@ -6,7 +6,7 @@ their section numbers. National documents are cited by their official numbers.
 
 from __future__ import annotations
 
-from xinyi_api.scenarios.model import Basis
+from xinyi_api.scenarios.kit import Basis
 
 HUAINAN_PLAN = "淮南市关于健全社会信用体系工作方案(征求意见稿)"
 ANHUI_PLAN = "安徽省推进社会信用体系建设高质量发展行动方案"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from xinyi_api.scenarios.model import (
+from xinyi_api.scenarios.kit import (
     Basis,
     CreditFile,
     CreditPoints,

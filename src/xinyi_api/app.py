@@ -43,10 +43,11 @@ from xinyi_api.persons.service import PersonalCredit
 from xinyi_api.ratings.routes import CONTROLLERS as RATING_CONTROLLERS
 from xinyi_api.ratings.service import load_ratings, rating_contributor
 from xinyi_api.records.routes import GradeController, RecordController
-from xinyi_api.scenarios.loader import ScenarioRegistry, load_scenarios, scenario_lifespan
-from xinyi_api.scenarios.partners import CONTROLLERS as PARTNER_CONTROLLERS
+from xinyi_api.scenarios.freshness import scenario_lifespan
 from xinyi_api.scenarios.partners import offers_contributor
+from xinyi_api.scenarios.registry import ScenarioRegistry, registry_for
 from xinyi_api.scenarios.routes import CONTROLLERS as SCENARIO_CONTROLLERS
+from xinyi_api.scenarios.routes import scenario_routers
 from xinyi_api.scenarios.service import badge_contributor
 from xinyi_api.settings import Settings
 from xinyi_api.subjects.routes import EnterpriseController, StoreController
@@ -60,13 +61,13 @@ PUBLIC_PATHS = ["^/health$", "^/ready$", "^/schema", "^/.well-known/"]
 
 def migration_sources(settings: Settings | None = None) -> list[MigrationSource]:
     """The core migrations, then those of every enabled scenario that ships its own."""
-    registry = load_scenarios(settings.scenarios if settings is not None else None)
+    registry = registry_for(settings.scenarios if settings is not None else None)
     return [core_source(), *registry.migration_sources()]
 
 
 def build_grader(settings: Settings) -> Grader:
     """The grading rules in force: the public rule plus every enabled scenario's."""
-    return grader_for(load_scenarios(settings.scenarios))
+    return grader_for(registry_for(settings.scenarios))
 
 
 def grader_for(scenarios: ScenarioRegistry) -> Grader:
@@ -118,7 +119,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     """
     settings = settings or Settings.from_env()
     logging.basicConfig(level=settings.log_level)
-    scenarios = load_scenarios(settings.scenarios)
+    scenarios = registry_for(settings.scenarios)
     grader = grader_for(scenarios)
     openapi = OpenAPIConfig(
         title="xinyi-api 诚信码 credit-scenario service",
@@ -169,8 +170,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             RecordController,
             GradeController,
             *SCENARIO_CONTROLLERS,
-            *PARTNER_CONTROLLERS,
-            *scenarios.route_handlers(),
+            *scenario_routers(scenarios),
             *code_route_handlers(settings),
             *ACCOUNTABILITY_CONTROLLERS,
             *CONSUMER_CONTROLLERS,
@@ -209,6 +209,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                                    profile_contributors=app.state.profile_contributors,
                                    scan_hooks=app.state.scan_hooks)
     app.state.scenarios = scenarios
+    app.state.scenario_settings = {}
     app.state.persons = PersonalCredit(scenarios.scenarios, settings)
     app.state.migration_sources = [core_source(), *scenarios.migration_sources()]
     return app

@@ -337,11 +337,11 @@ def persons_sync(as_of: datetime | None) -> None:
     """
     from xinyi_api.clock import Clock
     from xinyi_api.persons.service import PersonalCredit
-    from xinyi_api.scenarios.loader import load_scenarios
+    from xinyi_api.scenarios.registry import registry_for
 
     settings = _settings()
     today = as_of.date() if as_of is not None else Clock(settings.tz).today()
-    service = PersonalCredit(load_scenarios(settings.scenarios).scenarios, settings)
+    service = PersonalCredit(registry_for(settings.scenarios).scenarios, settings)
 
     async def job(conn: asyncpg.Connection) -> int:
         async with conn.transaction():

@@ -137,7 +137,8 @@ def operation_problems(handler: HTTPRouteHandler | None, path: str, operation: d
     """The problems one operation can answer: its own raise sites and those of its kind."""
     found: set[Problem] = set()
     if handler is not None:
-        found |= problems_of(handler.fn, *handler.resolve_guards())
+        providers = [p.dependency for p in handler.resolve_dependencies().values()]
+        found |= problems_of(handler.fn, *handler.resolve_guards(), *providers)
         for extra in (handler.opt or {}).get("problems", ()):
             found.add(extra)
     if not _is_public_path(path, public_paths):

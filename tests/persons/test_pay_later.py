@@ -15,6 +15,7 @@ from tests.persons.conftest import Business, business, code_of, credit, person, 
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.db.pool import connect
 from xinyi_api.errors import Conflict
+from xinyi_api.scenarios.kit import Context
 from xinyi_scenarios.pay_later import bills
 
 BASE = "/api/v1/scenarios/pay_later"
@@ -107,7 +108,8 @@ async def test_concurrent_hospitals_never_push_the_line_past_its_limit(client, c
     patient = await person(client, conn, "patient")
     hospitals = [await business(client, conn, 910 + i, "hospital", f"m-h{i}") for i in range(5)]
     codes = [await code_of(client, patient) for _ in hospitals]
-    persons, clock = client.app.state.persons, client.app.state.clock
+    app = client.app.state
+    persons, clock = app.persons, app.clock
     scenario = client.app.state.scenarios.get("pay_later")
     connections = [await connect(database_url) for _ in hospitals]
 
@@ -116,9 +118,10 @@ async def test_concurrent_hospitals_never_push_the_line_past_its_limit(client, c
         data = bills.PreAuthorisation(code=code, hospital_id=hospital.id, reference=reference,
                                       amount_fen=30_000)
         try:
+            ctx = Context(scenario=scenario, principal=merchant, endpoint="test", db=app.db,
+                          grader=app.grader, clock=clock, persons=persons, config=None)
             async with db.transaction():
-                await bills.preauthorise(db, persons, scenario, merchant, data, clock.now(),
-                                         clock.today())
+                await bills.preauthorise(db, ctx, data)
         except Conflict as exc:
             return exc.problem_slug
         return "ok"

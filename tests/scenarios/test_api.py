@@ -12,7 +12,8 @@ from litestar.testing import AsyncTestClient
 
 from tests.conftest import TODAY, app_at, assert_problem, auth, make_token, uscc
 from xinyi_api import app as app_module
-from xinyi_api.scenarios.loader import LoadedScenario, ScenarioRegistry, load_scenarios
+from xinyi_api.scenarios.loader import LoadedScenario, load_scenarios
+from xinyi_api.scenarios.registry import ScenarioRegistry
 from xinyi_api.scenarios.service import scenario_badges
 from xinyi_api.settings import Settings
 
@@ -188,8 +189,7 @@ async def test_only_the_owning_department_writes_medical_insurance_data(
 
 
 def _bumped(version: str) -> ScenarioRegistry:
-    registry = load_scenarios(["beef_soup"])
-    [item] = registry.loaded
+    [item] = load_scenarios(["beef_soup"])
     changed = dataclasses.replace(item.scenario, rule_version=version,
                                   thresholds=(("A", 900), ("B", 680), ("C", 540)))
     return ScenarioRegistry([LoadedScenario(changed, item.plugin, item.distribution)])
@@ -200,7 +200,7 @@ async def test_a_new_rule_version_regrades_at_start_and_keeps_the_history(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     store = await _model_soup_shop(client, dept_headers)
-    monkeypatch.setattr(app_module, "load_scenarios", lambda enabled=None: _bumped("2"))
+    monkeypatch.setattr(app_module, "registry_for", lambda enabled=None: _bumped("2"))
     async with AsyncTestClient(app=app_at(settings)) as upgraded:
         r = await upgraded.get(f"/api/v1/subjects/{store}/grade",
                                params={"scheme": "beef_soup"})

@@ -40,8 +40,7 @@ def test_every_module_in_scenarios_is_registered_as_an_entry_point() -> None:
 
 @pytest.mark.parametrize("key", sorted(BUILT_INS))
 def test_each_builtin_scenario_loads_and_validates(key: str) -> None:
-    loaded = load_scenarios([key])
-    [item] = loaded.loaded
+    [item] = load_scenarios([key])
     assert item.scenario.key == key
     assert item.distribution == "xinyi-api"
     assert scenario_problems(item.scenario) == []
@@ -140,4 +139,4 @@ def test_a_disabled_broken_plugin_does_not_block_start(
 
 def test_national_limits_cover_every_grade() -> None:
     assert set(MAX_INSPECTIONS_PER_YEAR) == {"A", "B", "C", "D", "unrated"}
-    assert isinstance(load_scenarios(["beef_soup"]).scenarios[0], Scenario)
+    assert isinstance(load_scenarios(["beef_soup"])[0].scenario, Scenario)

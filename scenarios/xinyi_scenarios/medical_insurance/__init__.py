@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from xinyi_api.scenarios.model import (
+from xinyi_api.scenarios.kit import (
     Basis,
     CreditFile,
     Eligibility,

@@ -10,7 +10,7 @@ from datetime import date
 
 import asyncpg
 
-from xinyi_api.scenarios.model import CreditFile, Queries, SubjectType
+from xinyi_api.scenarios.kit import CreditFile, Queries, SubjectType
 
 q = Queries.beside(__file__)
 

@@ -7,22 +7,26 @@ Both write the scenario's own tables and regrade the subject in the same transac
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-import asyncpg
 import msgspec
-from litestar import Controller, Request, post, put
+from litestar import Controller, post, put
 from litestar.params import JSONBody, PathParameter
 
-from xinyi_api.accountability import audit
-from xinyi_api.auth.guards import ensure_acts_for, ensure_region, requires
-from xinyi_api.auth.tokens import Principal
-from xinyi_api.deps import DB, ClockDep, GraderDep
-from xinyi_api.errors import Forbidden, NotFound, Unauthorized, Unprocessable
-from xinyi_api.grading.engine import GRADE_LABELS
-from xinyi_api.grading.service import Grader
-from xinyi_api.inputs import FreeText, PlausibleDate, SingleLineText
-from xinyi_scenarios.medical_insurance.data import INDUSTRIES, KEY, SUBJECT_TYPES, q
+from xinyi_api.scenarios.kit import (
+    GRADE_LABELS,
+    ContextDep,
+    Forbidden,
+    FreeText,
+    GradeResult,
+    NotFound,
+    PlausibleDate,
+    SingleLineText,
+    Unauthorized,
+    Unprocessable,
+    requires,
+)
+from xinyi_scenarios.medical_insurance.data import q
 
 OWNER = "ybj"
 SUBJECT_ID = PathParameter(pattern=r"^[ES][0-9]{8}$", description="enterprise or store id")
@@ -79,30 +83,14 @@ class Exposure(msgspec.Struct, kw_only=True):
     grade_label: str
 
 
-def _ensure_owner(principal: Principal) -> None:
-    ensure_acts_for(principal, OWNER, KEY)
-
-
-async def _covered_subject(conn: asyncpg.Connection, principal: Principal,
-                           subject_id: str) -> None:
-    row = await conn.fetchrow(q.subject_for_scenario, subject_id)
-    if row is None:
-        raise NotFound(f"no subject {subject_id}")
-    ensure_region(principal, row["region_code"])
-    if row["industry"] not in INDUSTRIES or row["type"] not in SUBJECT_TYPES:
-        raise Unprocessable(f"{subject_id} ({row['industry']}) is not a designated medical "
-                            f"institution covered by {KEY}", slug="not-covered")
-
-
-async def _regrade(conn: asyncpg.Connection, grader: Grader, subject_id: str,
-                   today: date) -> str:
-    results = await grader.regrade(conn, [subject_id], today)
-    return next((r.grade for r in results if r.scheme == KEY), "unrated")
+def _grade(grades: dict[str, GradeResult], subject_id: str) -> str:
+    """The subject's 信用+医保 grade after the change."""
+    result = grades.get(subject_id)
+    return result.grade if result is not None else "unrated"
 
 
 class MedicalInsuranceController(Controller):
-    path = f"/api/v1/scenarios/{KEY}"
-    tags = ("scenarios 信用+场景",)
+    path = "/"
 
     @put(
         "/agreements/{subject_id:str}",
@@ -114,23 +102,22 @@ class MedicalInsuranceController(Controller):
         raises=[Unauthorized, Forbidden, NotFound, Unprocessable],
     )
     async def put_agreement(
-        self, request: Request[Principal, Any, Any], subject_id: Annotated[str, SUBJECT_ID],
-        data: JSONBody[AgreementPut], db: DB, grader: GraderDep, clock: ClockDep,
+        self, ctx: ContextDep, subject_id: Annotated[str, SUBJECT_ID],
+        data: JSONBody[AgreementPut],
     ) -> Agreement:
-        _ensure_owner(request.user)
+        ctx.ensure_owner()
         if data.status_since < data.signed_on:
             raise Unprocessable("status_since is before signed_on", slug="invalid-dates")
-        if data.status_since > clock.today():
+        if data.status_since > ctx.today:
             raise Unprocessable("status_since lies in the future", slug="invalid-dates")
-        async with db.write.acquire() as conn, conn.transaction():
-            await _covered_subject(conn, request.user, subject_id)
+        async with ctx.transaction() as conn:
+            await ctx.covered_subject(conn, subject_id, open_only=False)
             row = await conn.fetchrow(q.upsert_agreement, subject_id, data.agreement_no,
                                       data.status, data.signed_on, data.status_since, data.note,
-                                      request.user.department)
-            grade = await _regrade(conn, grader, subject_id, clock.today())
-            await audit.append(conn, request.user, action="medical_insurance.agreement.put",
-                               endpoint=audit.endpoint_of(request), subject_id=subject_id,
-                               detail={"status": data.status})
+                                      ctx.principal.department)
+            grade = _grade(await ctx.regrade(conn, [subject_id]), subject_id)
+            await ctx.audit(conn, "agreement.put", subject_id=subject_id,
+                            detail={"status": data.status})
         return Agreement(**dict(row), grade=grade, grade_label=GRADE_LABELS[grade])
 
     @post(
@@ -142,20 +129,16 @@ class MedicalInsuranceController(Controller):
         "deleted.",
         raises=[Unauthorized, Forbidden, NotFound, Unprocessable],
     )
-    async def add_exposure(
-        self, request: Request[Principal, Any, Any], data: JSONBody[ExposureCreate], db: DB,
-        grader: GraderDep, clock: ClockDep,
-    ) -> Exposure:
-        _ensure_owner(request.user)
-        if data.reported_on > clock.today():
+    async def add_exposure(self, ctx: ContextDep, data: JSONBody[ExposureCreate]) -> Exposure:
+        ctx.ensure_owner()
+        if data.reported_on > ctx.today:
             raise Unprocessable("reported_on is in the future", slug="invalid-dates")
-        async with db.write.acquire() as conn, conn.transaction():
-            await _covered_subject(conn, request.user, data.subject_id)
+        async with ctx.transaction() as conn:
+            await ctx.covered_subject(conn, data.subject_id, open_only=False)
             row = await conn.fetchrow(q.insert_exposure, data.subject_id, data.outlet,
                                       data.title, data.reported_on, data.severity,
-                                      data.verified, request.user.department)
-            grade = await _regrade(conn, grader, data.subject_id, clock.today())
-            await audit.append(conn, request.user, action="medical_insurance.exposure.add",
-                               endpoint=audit.endpoint_of(request), subject_id=data.subject_id,
-                               detail={"verified": data.verified})
+                                      data.verified, ctx.principal.department)
+            grade = _grade(await ctx.regrade(conn, [data.subject_id]), data.subject_id)
+            await ctx.audit(conn, "exposure.add", subject_id=data.subject_id,
+                            detail={"verified": data.verified})
         return Exposure(**dict(row), grade=grade, grade_label=GRADE_LABELS[grade])

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from xinyi_api.scenarios.model import (
+from xinyi_api.scenarios.kit import (
     Basis,
     CreditFile,
     CreditLine,

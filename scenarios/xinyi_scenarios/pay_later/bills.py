@@ -21,15 +21,23 @@ from typing import Annotated, Any
 import asyncpg
 import msgspec
 
-from xinyi_api.accountability.service import ensure_merchant_of
-from xinyi_api.auth.tokens import Principal
-from xinyi_api.db.queries import Queries
-from xinyi_api.errors import Conflict, Forbidden, NotFound, Unprocessable
-from xinyi_api.inputs import SingleLineText
-from xinyi_api.persons import PersonalCredit, Standing
-from xinyi_api.persons.service import record_fact
-from xinyi_api.scenarios.model import CreditLine, Eligibility, Scenario, Suspension
-from xinyi_api.scenarios.service import covered_subject
+from xinyi_api.scenarios.kit import (
+    Conflict,
+    Context,
+    CreditLine,
+    Eligibility,
+    Forbidden,
+    NotFound,
+    PersonalCredit,
+    Principal,
+    Queries,
+    SingleLineText,
+    Standing,
+    Suspension,
+    Unprocessable,
+    ensure_merchant_of,
+)
+from xinyi_api.scenarios.kit import record_person_fact as record_fact
 
 q = Queries.beside(__file__)
 
@@ -158,10 +166,10 @@ async def sync_overdue(conn: asyncpg.Connection, person_ids: Sequence[str] | Non
     return len(rows)
 
 
-async def _pilot_hospital(conn: asyncpg.Connection, scenario: Scenario, principal: Principal,
-                          hospital_id: str) -> None:
-    await covered_subject(conn, scenario, hospital_id)
-    await ensure_merchant_of(conn, principal, hospital_id)
+async def _pilot_hospital(conn: asyncpg.Connection, ctx: Context, hospital_id: str) -> None:
+    scenario = ctx.scenario
+    await ctx.covered_subject(conn, hospital_id)
+    await ensure_merchant_of(conn, ctx.principal, hospital_id)
     row = await conn.fetchrow(q.pay_later_grade, hospital_id)
     grade = row["grade"] if row and row["rule_version"] == scenario.rule_version else None
     pilot = grade is not None and any(
@@ -172,13 +180,13 @@ async def _pilot_hospital(conn: asyncpg.Connection, scenario: Scenario, principa
                         f"grade is {grade or 'not yet computed'})", slug="hospital-not-in-pilot")
 
 
-async def preauthorise(conn: asyncpg.Connection, persons: PersonalCredit, scenario: Scenario,
-                       principal: Principal, data: PreAuthorisation, now: datetime,
-                       today: date) -> tuple[Bill, str]:
+async def preauthorise(conn: asyncpg.Connection, ctx: Context,
+                       data: PreAuthorisation) -> tuple[Bill, str]:
     """Spend the patient's code and hold ``amount_fen`` on their line; ``(bill, person id)``."""
-    await _pilot_hospital(conn, scenario, principal, data.hospital_id)
+    persons, principal, today = ctx.persons, ctx.principal, ctx.today
+    await _pilot_hospital(conn, ctx, data.hospital_id)
     person = await persons.redeem_code(conn, data.code, partner=principal,
-                                       purpose=f"{KEY}.preauthorise", now=now)
+                                       purpose=f"{KEY}.preauthorise", now=ctx.now)
     await conn.execute(q.ensure_account, person)
     await conn.fetchrow(q.lock_account, person)
     line = line_of(await persons.standing(conn, person, today))

@@ -1,35 +1,35 @@
 """信用+先医后付 endpoints: hospitals pre-authorise, charge, settle and cancel; patients see their
-line; 市卫健委 (wjw) sets the payment terms and runs the overdue check."""
+line; 市卫健委 (wjw) sets the payment terms and runs the overdue check.
+
+Mounted by the core under ``/api/v1/scenarios/pay_later``; every handler works through ``ctx``
+(``xinyi_api.scenarios.kit.Context``): one transaction, the audit entry, the clock.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, get, post, put
 from litestar.params import JSONBody, PathParameter
 
-from xinyi_api.accountability import audit
-from xinyi_api.auth.guards import ensure_acts_for, requires
-from xinyi_api.auth.tokens import Principal
-from xinyi_api.deps import DB, ClockDep, PersonsDep
-from xinyi_api.errors import Conflict, Forbidden, Gone, NotFound, Unauthorized, Unprocessable
-from xinyi_api.scenarios.routes import SCENARIO_DEPENDENCIES, ScenariosDep
+from xinyi_api.scenarios.kit import (
+    Conflict,
+    ContextDep,
+    Forbidden,
+    Gone,
+    NotFound,
+    Unauthorized,
+    Unprocessable,
+    requires,
+)
 from xinyi_scenarios.pay_later import bills
 
 GUARDED = [Unauthorized, Forbidden]
-Req = Request[Principal, Any, Any]
 BILL_ID = PathParameter(pattern=r"^B[0-9]{10}$", description="bill id")
-TAG = "scenarios 信用+场景"
-
-
-def _ensure_owner(principal: Principal) -> None:
-    ensure_acts_for(principal, bills.DEPARTMENT, bills.KEY)
 
 
 class PayLaterController(Controller):
-    path = f"/api/v1/scenarios/{bills.KEY}"
-    tags = (TAG,)
-    dependencies = SCENARIO_DEPENDENCIES
+    path = "/"
 
     @post(
         "/preauthorisations",
@@ -45,19 +45,13 @@ class PayLaterController(Controller):
         raises=[*GUARDED, NotFound, Unprocessable, Conflict, Gone],
         status_code=201,
     )
-    async def preauthorise(
-        self, request: Req, data: JSONBody[bills.PreAuthorisation], db: DB, clock: ClockDep,
-        persons: PersonsDep, scenarios: ScenariosDep,
-    ) -> bills.Bill:
-        scenario = scenarios.get(bills.KEY)
-        assert scenario is not None  # these routes exist only while the scenario is enabled
-        async with db.write.acquire() as conn, conn.transaction():
-            bill, person = await bills.preauthorise(conn, persons, scenario, request.user, data,
-                                                    clock.now(), clock.today())
-            await audit.append(conn, request.user, action="pay_later.preauthorise",
-                               endpoint=audit.endpoint_of(request), subject_id=data.hospital_id,
-                               detail={"bill": bill.id, "person": person,
-                                       "amount_fen": data.amount_fen})
+    async def preauthorise(self, ctx: ContextDep,
+                           data: JSONBody[bills.PreAuthorisation]) -> bills.Bill:
+        async with ctx.transaction() as conn:
+            bill, person = await bills.preauthorise(conn, ctx, data)
+            await ctx.audit(conn, "preauthorise", subject_id=data.hospital_id,
+                            detail={"bill": bill.id, "person": person,
+                                    "amount_fen": data.amount_fen})
         return bill
 
     @post(
@@ -69,16 +63,12 @@ class PayLaterController(Controller):
         raises=[*GUARDED, NotFound, Unprocessable, Conflict],
         status_code=200,
     )
-    async def charge(
-        self, request: Req, bill_id: Annotated[str, BILL_ID], data: JSONBody[bills.Charge],
-        db: DB, clock: ClockDep,
-    ) -> bills.Bill:
-        async with db.write.acquire() as conn, conn.transaction():
-            bill = await bills.charge(conn, request.user, bill_id, data.amount_fen,
-                                      clock.today())
-            await audit.append(conn, request.user, action="pay_later.charge",
-                               endpoint=audit.endpoint_of(request), subject_id=bill.hospital_id,
-                               detail={"bill": bill_id, "amount_fen": data.amount_fen})
+    async def charge(self, ctx: ContextDep, bill_id: Annotated[str, BILL_ID],
+                     data: JSONBody[bills.Charge]) -> bills.Bill:
+        async with ctx.transaction() as conn:
+            bill = await bills.charge(conn, ctx.principal, bill_id, data.amount_fen, ctx.today)
+            await ctx.audit(conn, "charge", subject_id=bill.hospital_id,
+                            detail={"bill": bill_id, "amount_fen": data.amount_fen})
         return bill
 
     @post(
@@ -91,14 +81,11 @@ class PayLaterController(Controller):
         raises=[*GUARDED, NotFound, Conflict],
         status_code=200,
     )
-    async def settle(
-        self, request: Req, bill_id: Annotated[str, BILL_ID], db: DB, clock: ClockDep,
-    ) -> bills.Bill:
-        async with db.write.acquire() as conn, conn.transaction():
-            bill = await bills.settle(conn, request.user, bill_id, clock.today())
-            await audit.append(conn, request.user, action="pay_later.settle",
-                               endpoint=audit.endpoint_of(request), subject_id=bill.hospital_id,
-                               detail={"bill": bill_id})
+    async def settle(self, ctx: ContextDep, bill_id: Annotated[str, BILL_ID]) -> bills.Bill:
+        async with ctx.transaction() as conn:
+            bill = await bills.settle(conn, ctx.principal, bill_id, ctx.today)
+            await ctx.audit(conn, "settle", subject_id=bill.hospital_id,
+                            detail={"bill": bill_id})
         return bill
 
     @post(
@@ -108,12 +95,11 @@ class PayLaterController(Controller):
         raises=[*GUARDED, NotFound, Conflict],
         status_code=200,
     )
-    async def cancel(self, request: Req, bill_id: Annotated[str, BILL_ID], db: DB) -> bills.Bill:
-        async with db.write.acquire() as conn, conn.transaction():
-            bill = await bills.cancel(conn, request.user, bill_id)
-            await audit.append(conn, request.user, action="pay_later.cancel",
-                               endpoint=audit.endpoint_of(request), subject_id=bill.hospital_id,
-                               detail={"bill": bill_id})
+    async def cancel(self, ctx: ContextDep, bill_id: Annotated[str, BILL_ID]) -> bills.Bill:
+        async with ctx.transaction() as conn:
+            bill = await bills.cancel(conn, ctx.principal, bill_id)
+            await ctx.audit(conn, "cancel", subject_id=bill.hospital_id,
+                            detail={"bill": bill_id})
         return bill
 
     @get(
@@ -124,14 +110,13 @@ class PayLaterController(Controller):
         "e.g. while a bill is overdue), what it holds now and my bills.",
         raises=GUARDED,
     )
-    async def my_line(self, request: Req, db: DB, clock: ClockDep,
-                      persons: PersonsDep) -> bills.MyLine:
-        async with db.write.acquire() as conn, conn.transaction():
-            return await bills.my_line(conn, persons, request.user.sub, clock.today())
+    async def my_line(self, ctx: ContextDep) -> bills.MyLine:
+        async with ctx.transaction() as conn:
+            return await bills.my_line(conn, ctx.persons, ctx.principal.sub, ctx.today)
 
     @get("/terms", summary="先医后付 payment terms (days to pay a charged bill)")
-    async def terms(self, db: DB) -> bills.TermsView:
-        async with db.read.acquire() as conn:
+    async def terms(self, ctx: ContextDep) -> bills.TermsView:
+        async with ctx.read() as conn:
             row = await conn.fetchrow(bills.q.terms)
         return bills.TermsView(**dict(row))
 
@@ -143,14 +128,11 @@ class PayLaterController(Controller):
         "bills charged from now on.",
         raises=GUARDED,
     )
-    async def set_terms(self, request: Req, data: JSONBody[bills.Terms],
-                        db: DB) -> bills.TermsView:
-        _ensure_owner(request.user)
-        async with db.write.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(bills.q.set_terms, data.due_days, request.user.sub)
-            await audit.append(conn, request.user, action="pay_later.terms",
-                               endpoint=audit.endpoint_of(request),
-                               detail={"due_days": data.due_days})
+    async def set_terms(self, ctx: ContextDep, data: JSONBody[bills.Terms]) -> bills.TermsView:
+        ctx.ensure_owner()
+        async with ctx.transaction() as conn:
+            row = await conn.fetchrow(bills.q.set_terms, data.due_days, ctx.principal.sub)
+            await ctx.audit(conn, "terms", detail={"due_days": data.due_days})
         return bills.TermsView(**dict(row))
 
     @post(
@@ -163,10 +145,9 @@ class PayLaterController(Controller):
         raises=GUARDED,
         status_code=200,
     )
-    async def overdue_check(self, request: Req, db: DB, clock: ClockDep) -> dict[str, int]:
-        _ensure_owner(request.user)
-        async with db.write.acquire() as conn, conn.transaction():
-            marked = await bills.sync_overdue(conn, None, clock.today())
-            await audit.append(conn, request.user, action="pay_later.overdue_check",
-                               endpoint=audit.endpoint_of(request), detail={"marked": marked})
+    async def overdue_check(self, ctx: ContextDep) -> dict[str, int]:
+        ctx.ensure_owner()
+        async with ctx.transaction() as conn:
+            marked = await bills.sync_overdue(conn, None, ctx.today)
+            await ctx.audit(conn, "overdue_check", detail={"marked": marked})
         return {"marked": marked}

@@ -63,6 +63,9 @@ class CreditFile(msgspec.Struct):
     ratings: RatingSummary | None = None
     extra: dict[str, Any] = msgspec.field(default_factory=dict)
     """Data a scenario's file loader adds for its own indicators."""
+    reviews: list[date] = msgspec.field(default_factory=list)
+    """Days a loader knows the grade may change with no new record (a star rating that lapses);
+    the earliest one after today becomes the grade's ``review_on``."""
 
     def counting(self, day: date, *kinds: str) -> list[RecordFact]:
         return [r for r in self.records if r.counts_on(day) and (not kinds or r.kind in kinds)]
@@ -83,6 +86,9 @@ class IndicatorResult(msgspec.Struct, frozen=True):
     """How many facts (records, rating batches) the indicator used; feeds the unrated rule."""
     decisive: bool = False
     """True when the indicator alone is enough to grade (e.g. a 严重 penalty)."""
+    review_on: date | None = None
+    """The first day this indicator would give another result with no new record (e.g. the
+    day a scenario's own data expires); ``regrade --due`` grades the subject again then."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +127,8 @@ class GradeResult(msgspec.Struct, frozen=True):
     grade: Grade
     explanation: Explanation
     review_on: date | None
-    """The first day a counted record leaves its display period: grade again then."""
+    """The first day the grade may change with no new record — a counted record leaves its
+    display period, an indicator's or a loader's data lapses: grade again then."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +150,8 @@ class GradingRule:
         problems = rule_problems(self)
         if problems:
             raise ValueError(f"grading rule {self.scheme}@{self.version}: {'; '.join(problems)}")
+        for ind in self.indicators:
+            _DESCRIPTIONS[(self.scheme, ind.key)] = ind.description
 
     def grade_of(self, score: int) -> Grade:
         for grade, minimum in self.thresholds:
@@ -155,11 +164,14 @@ class GradingRule:
         total = self.base_score
         evidence = 0
         decisive = False
+        reviews = [d for d in file.reviews if d > today]
         for indicator in self.indicators:
             result = indicator.compute(file, today)
             total += result.points
             evidence += result.evidence
             decisive = decisive or result.decisive
+            if result.review_on is not None and result.review_on > today:
+                reviews.append(result.review_on)
             outcomes.append(
                 IndicatorOutcome(indicator.key, indicator.name_zh, result.points, result.reasons)
             )
@@ -177,7 +189,9 @@ class GradingRule:
             unrated_reason=unrated_reason,
         )
         ends = [r.public_until for r in file.records if r.counts_on(today)]
-        review_on = date.fromordinal(min(ends).toordinal() + 1) if ends else None
+        if ends:
+            reviews.append(date.fromordinal(min(ends).toordinal() + 1))
+        review_on = min(reviews) if reviews else None
         return GradeResult(
             subject_id=file.subject_id,
             scheme=self.scheme,
@@ -187,6 +201,16 @@ class GradingRule:
             explanation=explanation,
             review_on=review_on,
         )
+
+
+_DESCRIPTIONS: dict[tuple[str, str], str] = {}
+"""``(scheme, indicator key) → description`` of every rule built in this process: explanations
+are stored without them (they would repeat in every grade row) and views add them back."""
+
+
+def indicator_description(scheme: str, key: str) -> str:
+    """The description (docstring) of an indicator of a rule this process knows, or ``""``."""
+    return _DESCRIPTIONS.get((scheme, key), "")
 
 
 def rule_problems(rule: GradingRule) -> list[str]:

@@ -8,9 +8,48 @@ from typing import Any, Literal
 import msgspec
 from msgspec import Struct
 
-from xinyi_api.grading.engine import GRADE_LABELS, Explanation, GradeResult
+from xinyi_api.grading.engine import (
+    GRADE_LABELS,
+    Explanation,
+    GradeResult,
+    Reason,
+    indicator_description,
+)
 
 Grade = Literal["A", "B", "C", "D", "unrated"]
+
+
+class IndicatorView(Struct, kw_only=True):
+    """One indicator (评价指标) of a grade: the points it moved, why, and what it measures."""
+
+    key: str
+    name: str
+    points: int
+    reasons: tuple[Reason, ...]
+    description: str
+    """What the indicator measures and how it scores (the indicator's documentation)."""
+
+
+class ExplanationView(Struct, kw_only=True):
+    """Why a subject has its grade: the base score, every indicator, the thresholds."""
+
+    base: int
+    indicators: tuple[IndicatorView, ...]
+    thresholds: dict[str, int]
+    evidence: int
+    unrated_reason: str | None = None
+
+
+def explanation_view(explanation: Explanation, scheme: str) -> ExplanationView:
+    """The stored explanation with each indicator's description added back."""
+    return ExplanationView(
+        base=explanation.base,
+        indicators=tuple(IndicatorView(key=i.key, name=i.name, points=i.points,
+                                       reasons=i.reasons,
+                                       description=indicator_description(scheme, i.key))
+                         for i in explanation.indicators),
+        thresholds=explanation.thresholds, evidence=explanation.evidence,
+        unrated_reason=explanation.unrated_reason)
 
 
 class GradeView(Struct, kw_only=True):
@@ -24,7 +63,7 @@ class GradeView(Struct, kw_only=True):
     score: int | None
     computed_at: datetime | None
     review_on: date | None
-    explanation: Explanation
+    explanation: ExplanationView
 
 
 class GradeHistoryItem(Struct, kw_only=True):
@@ -45,7 +84,8 @@ def grade_view(row: Any) -> GradeView:
         score=row["score"],
         computed_at=row["computed_at"],
         review_on=row["review_on"],
-        explanation=msgspec.convert(row["explanation"], Explanation),
+        explanation=explanation_view(msgspec.convert(row["explanation"], Explanation),
+                                     row["scheme"]),
     )
 
 
@@ -59,5 +99,5 @@ def result_view(result: GradeResult, computed_at: datetime | None = None) -> Gra
         score=result.score,
         computed_at=computed_at,
         review_on=result.review_on,
-        explanation=result.explanation,
+        explanation=explanation_view(result.explanation, result.scheme),
     )

@@ -12,6 +12,7 @@ from xinyi_api.consumers import ratelimit
 from xinyi_api.deps import DB, ClockDep, PersonsDep, SettingsDep
 from xinyi_api.errors import Forbidden, NotFound, TooManyRequests, Unauthorized
 from xinyi_api.grading.engine import GRADE_LABELS
+from xinyi_api.grading.schemas import explanation_view
 from xinyi_api.persons import schemas
 from xinyi_api.persons.service import Standing
 from xinyi_api.scenarios.schemas import measure_view
@@ -50,7 +51,8 @@ class PersonalCreditController(Controller):
         g = standing.grade
         return schemas.PersonalCreditView(
             grade=g.grade, grade_label=GRADE_LABELS[g.grade], score=g.score,
-            rule_version=g.rule_version, as_of=today, explanation=g.explanation,
+            rule_version=g.rule_version, as_of=today,
+            explanation=explanation_view(g.explanation, g.scheme),
             records=[schemas.record_view(r) for r in standing.records],
             measures=measures_of(standing))
 

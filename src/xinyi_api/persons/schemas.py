@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from msgspec import Meta, Struct
 
-from xinyi_api.grading.engine import Explanation
+from xinyi_api.grading.schemas import ExplanationView
 from xinyi_api.persons.service import PersonRecord
 from xinyi_api.scenarios.schemas import MeasureView
 
@@ -50,7 +50,7 @@ class PersonalCreditView(Struct, kw_only=True):
     score: int | None
     rule_version: str
     as_of: date
-    explanation: Explanation
+    explanation: ExplanationView
     records: list[PersonRecordView]
     measures: list[PersonMeasure]
 

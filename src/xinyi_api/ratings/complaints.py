@@ -29,7 +29,7 @@ from xinyi_api.ratings.service import (
 )
 from xinyi_api.records import service as records
 from xinyi_api.records.schemas import RecordCreate
-from xinyi_api.scenarios.loader import ScenarioRegistry
+from xinyi_api.scenarios.registry import ScenarioRegistry
 from xinyi_api.settings import Settings
 
 

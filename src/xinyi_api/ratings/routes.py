@@ -23,7 +23,7 @@ from xinyi_api.errors import (
     Unprocessable,
 )
 from xinyi_api.ratings import complaints, schemas, service
-from xinyi_api.scenarios.loader import ScenarioRegistry
+from xinyi_api.scenarios.registry import ScenarioRegistry
 
 TAG = "ratings 消费者评价"
 STORE_ID = PathParameter(pattern=r"^S[0-9]{8}$", description="store id")

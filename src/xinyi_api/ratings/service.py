@@ -45,8 +45,8 @@ from xinyi_api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from xinyi_api.grading.engine import CreditFile, RatingSummary, RecordFact
 from xinyi_api.grading.service import Grader, explanation_text
 from xinyi_api.ratings import schemas
-from xinyi_api.scenarios.loader import ScenarioRegistry
 from xinyi_api.scenarios.model import RatingDimension, Scenario
+from xinyi_api.scenarios.registry import ScenarioRegistry
 from xinyi_api.settings import Settings
 
 q = Queries.beside(__file__)

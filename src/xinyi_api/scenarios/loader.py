@@ -5,11 +5,12 @@ whose name is the scenario key and whose object is a ``Scenario`` (or a no-argum
 returning one). The built-ins in ``scenarios/`` are registered in this project's
 ``pyproject.toml``; a department's package registers its own the same way.
 
-``load_scenarios(enabled)`` imports the enabled plugins (all of them when ``enabled`` is
+``inspect_plugins(enabled)`` imports the enabled plugins (all of them when ``enabled`` is
 ``None``, i.e. ``XINYI_SCENARIOS`` unset) and validates each: unique key, a well-formed grading
 rule with monotone thresholds, documented indicators, and measures that each have a basis and a
-well-formed effect no stricter than the national list (``measures_catalog``). Any problem raises
-``ScenarioError`` naming the plugin and the problem, so the app refuses to start.
+well-formed effect no stricter than the national list (``catalog``). It collects every problem of
+every plugin; ``load_scenarios`` raises them all as one ``ScenarioError``, so the app refuses to
+start and says everything that is wrong at once.
 """
 
 from __future__ import annotations
@@ -18,18 +19,14 @@ import importlib.metadata
 import logging
 import re
 import typing
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-from litestar import Litestar
 
-from xinyi_api.db.migrate import MigrationSource
-from xinyi_api.grading.engine import GRADES, GradingRule, Indicator
-from xinyi_api.grading.regrade import run_scheme_upgrade
-from xinyi_api.grading.service import FileLoader
+from xinyi_api.grading.engine import GRADES, Indicator
+from xinyi_api.industries import Industry, IndustryRegistry
 from xinyi_api.scenarios.catalog import effect_problems
 from xinyi_api.scenarios.model import Effect, Measure, Scenario, ScenarioError
 
@@ -55,33 +52,6 @@ class LoadedScenario:
     distribution: str
 
 
-@dataclass(slots=True)
-class ScenarioRegistry:
-    """The enabled scenarios of one app, by key (``app.state.scenarios``)."""
-
-    loaded: list[LoadedScenario] = field(default_factory=list)
-
-    @property
-    def scenarios(self) -> list[Scenario]:
-        return [item.scenario for item in self.loaded]
-
-    def get(self, key: str) -> Scenario | None:
-        return next((s for s in self.scenarios if s.key == key), None)
-
-    def rules(self) -> list[GradingRule]:
-        return [s.rule() for s in self.scenarios]
-
-    def migration_sources(self) -> list[MigrationSource]:
-        return [MigrationSource(s.key, s.migrations) for s in self.scenarios
-                if s.migrations is not None]
-
-    def route_handlers(self) -> list[Any]:
-        return [handler for s in self.scenarios for handler in s.route_handlers]
-
-    def loaders(self) -> list[FileLoader]:
-        return [s.loader for s in self.scenarios if s.loader is not None]
-
-
 def discover(group: str = GROUP) -> list[importlib.metadata.EntryPoint]:
     """Every installed scenario entry point, sorted by key."""
     importlib.invalidate_caches()
@@ -93,32 +63,78 @@ def _describe(ep: importlib.metadata.EntryPoint) -> tuple[str, str]:
     return f"{ep.name} = {ep.value}", dist
 
 
-def load_scenarios(
+@dataclass(slots=True)
+class Inspection:
+    """Every enabled plugin, loaded or not, with every problem of each (``inspect_plugins``)."""
+
+    loaded: list[LoadedScenario] = field(default_factory=list)
+    problems: dict[str, list[str]] = field(default_factory=dict)
+    """``plugin → problems``; a plugin is ``key = module:object`` (or ``XINYI_SCENARIOS``)."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def raise_for_problems(self) -> None:
+        if self.problems:
+            raise ScenarioError.from_problems(self.problems)
+
+
+def inspect_plugins(
     enabled: Sequence[str] | None = None,
     entry_points: Iterable[importlib.metadata.EntryPoint] | None = None,
-) -> ScenarioRegistry:
-    """Import and validate the enabled scenarios; raise ``ScenarioError`` on the first bad one."""
+) -> Inspection:
+    """Import and validate the enabled scenarios, collecting every problem of every one (for
+    ``xinyi-api scenarios check``); nothing is raised."""
     found = list(discover() if entry_points is None else entry_points)
     by_key: dict[str, list[importlib.metadata.EntryPoint]] = {}
     for ep in found:
         by_key.setdefault(ep.name, []).append(ep)
+    report = Inspection()
     if enabled is not None:
         unknown = [key for key in enabled if key not in by_key]
         if unknown:
-            raise ScenarioError("XINYI_SCENARIOS", [
+            report.problems["XINYI_SCENARIOS"] = [
                 f"unknown scenario key {key!r} (installed: {', '.join(sorted(by_key)) or 'none'})"
-                for key in unknown
-            ])
-    wanted = sorted(by_key) if enabled is None else sorted(set(enabled))
-    registry = ScenarioRegistry()
+                for key in unknown]
+    wanted = sorted(by_key) if enabled is None else sorted(set(enabled) & set(by_key))
     for key in wanted:
         eps = by_key[key]
         if len(eps) > 1:
             sources = [f"{_describe(ep)[1]} ({ep.value})" for ep in eps]
-            raise ScenarioError(key, [f"duplicate scenario key {key!r}, declared by "
-                                      f"{' and '.join(sources)}"])
-        registry.loaded.append(load_entry_point(eps[0]))
-    return registry
+            report.problems[key] = [f"duplicate scenario key {key!r}, declared by "
+                                    f"{' and '.join(sources)}"]
+            continue
+        try:
+            report.loaded.append(load_entry_point(eps[0]))
+        except ScenarioError as exc:
+            report.problems[exc.plugin] = list(exc.problems)
+    _check_industries(report)
+    return report
+
+
+def _check_industries(report: Inspection) -> None:
+    """Every covered industry must be in the registry (the core's and the scenarios' own)."""
+    known = IndustryRegistry(i for item in report.loaded for i in item.scenario.new_industries)
+    for item in report.loaded:
+        unknown = [i for i in item.scenario.industries if i not in known]
+        if unknown:
+            report.problems.setdefault(item.plugin, []).append(
+                f"industries {unknown} are not in the industry registry: use a key of "
+                "GET /api/v1/industries or declare it in new_industries")
+    bad = {item.plugin for item in report.loaded} & set(report.problems)
+    report.loaded = [item for item in report.loaded if item.plugin not in bad]
+
+
+def load_scenarios(
+    enabled: Sequence[str] | None = None,
+    entry_points: Iterable[importlib.metadata.EntryPoint] | None = None,
+) -> list[LoadedScenario]:
+    """Import and validate the enabled scenarios; raise one ``ScenarioError`` naming every
+    problem of every plugin when any is wrong."""
+    report = inspect_plugins(enabled, entry_points)
+    report.raise_for_problems()
+    return report.loaded
 
 
 def load_entry_point(ep: importlib.metadata.EntryPoint) -> LoadedScenario:
@@ -157,6 +173,11 @@ def scenario_problems(scenario: Scenario) -> list[str]:
     if not scenario.industries or not all(KEY.match(i) for i in scenario.industries):
         problems.append(f"industries must be codes like 'beef_soup', got "
                         f"{list(scenario.industries)}")
+    for new in scenario.new_industries:
+        if not isinstance(new, Industry) or not KEY.match(new.key) or not (
+                new.name_zh.strip() and new.name_en.strip()):
+            problems.append(f"new industry {new!r} needs a key like 'beef_soup' and Chinese and "
+                            "English names")
     problems.extend(_rule_problems(scenario))
     problems.extend(_indicator_problems(scenario.indicators))
     keys = [m.key for m in scenario.measures]
@@ -219,30 +240,3 @@ def measure_problems(measure: Measure) -> list[str]:
     problems.extend(effect_problems(measure.kind, measure.target, tuple(measure.grades),
                                     effect_type, data))
     return problems
-
-
-async def upgrade_scenario_grades(app: Litestar) -> None:
-    """Grade every subject whose scenario grade is missing or under an older rule version.
-
-    Runs at start-up (after migrations) for each enabled scenario: enabling a scenario grades
-    its subjects, bumping ``rule_version`` regrades them, and ``grade_history`` keeps the old
-    version's grades. One process does it per scenario (advisory lock); others go on starting.
-    """
-    registry: ScenarioRegistry = app.state.scenarios
-    today = app.state.clock.today()
-    async with app.state.db.write.acquire() as conn:
-        for s in registry.scenarios:
-            report = await run_scheme_upgrade(
-                conn, app.state.grader, s.key, today,
-                subject_types=s.subject_types, industries=s.industries,
-            )
-            if report is not None and report.processed:
-                log.info("scenario %s@%s: graded %d subject(s)", s.key, s.rule_version,
-                         report.processed)
-
-
-@asynccontextmanager
-async def scenario_lifespan(app: Litestar) -> AsyncIterator[None]:
-    """Lifespan step after the database one: bring scenario grades to the current rules."""
-    await upgrade_scenario_grades(app)
-    yield

@@ -42,6 +42,7 @@ from xinyi_api.grading.engine import (
     RecordFact,
 )
 from xinyi_api.grading.service import FileLoader
+from xinyi_api.industries import Industry
 
 __all__ = [
     "Badge",
@@ -93,7 +94,18 @@ class ScenarioError(Exception):
     def __init__(self, plugin: str, problems: Sequence[str]) -> None:
         self.plugin = plugin
         self.problems = tuple(problems)
+        self.by_plugin: dict[str, tuple[str, ...]] = {plugin: self.problems}
         super().__init__(f"scenario plugin {plugin!r}: " + "; ".join(self.problems))
+
+    @classmethod
+    def from_problems(cls, problems: dict[str, list[str]]) -> ScenarioError:
+        """One error for several plugins: the first names itself, the message names all."""
+        first = next(iter(problems))
+        error = cls(first, problems[first])
+        error.by_plugin = {plugin: tuple(p) for plugin, p in problems.items()}
+        error.args = ("\n".join(f"scenario plugin {plugin!r}: " + "; ".join(p)
+                                for plugin, p in problems.items()),)
+        return error
 
 
 # --- effects (措施效果): machine-readable, one struct per kind -------------------------------
@@ -224,6 +236,11 @@ PersonSync = Callable[[asyncpg.Connection, Sequence[str] | None, date], Awaitabl
 date before a person is graded (e.g. mark unpaid bills overdue); ``person_ids=None`` means
 everyone (``xinyi-api persons sync``). Returns how many records it wrote."""
 
+BusinessSync = Callable[[asyncpg.Connection, date], Awaitable[Sequence[str]]]
+"""``async def sync(conn, today) -> subject_ids``: the daily business-side job of a scenario
+(``xinyi-api jobs daily``): bring its own data up to date (lapse an expired star rating, close a
+lapsed agreement) and return the subjects whose files changed; they are regraded at once."""
+
 
 def indicator(key: str, name_zh: str, name_en: str) -> Callable[[IndicatorFunction], Indicator]:
     """Decorator: a documented function of the credit file → an ``Indicator``.
@@ -268,9 +285,18 @@ class Scenario:
     """A directory of ``NNNN_name.sql`` files creating the scenario's own tables (prefixed with
     the key), applied as migration source ``key``."""
     route_handlers: tuple[Any, ...] = ()
-    """Litestar controllers or handlers for the scenario's own endpoints."""
+    """Litestar controllers or handlers for the scenario's own endpoints, with paths relative to
+    ``/api/v1/scenarios/<key>`` (the core mounts them there and gives each a ``ctx``)."""
     person_sync: PersonSync | None = None
     """Called before a person is graded, to write the scenario's overdue facts (先医后付)."""
+    business_sync: BusinessSync | None = None
+    """The scenario's daily job for businesses (``xinyi-api jobs daily``)."""
+    settings: type[msgspec.Struct] | None = None
+    """A msgspec struct of the scenario's configuration, read from the environment as
+    ``XINYI_SCENARIO_<KEY>_<FIELD>`` at start and validated (defaults from the struct);
+    endpoints read it as ``ctx.config``."""
+    new_industries: tuple[Industry, ...] = ()
+    """Industries the scenario adds to the registry (keys the core does not know)."""
 
     def covers(self, file: CreditFile) -> bool:
         """Whether the subject falls under the scenario (subject type and industry)."""

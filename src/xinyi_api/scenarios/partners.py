@@ -36,9 +36,9 @@ from xinyi_api.deps import DB, ClockDep, PersonsDep
 from xinyi_api.errors import Conflict, Forbidden, Gone, NotFound, Unauthorized, Unprocessable
 from xinyi_api.inputs import SingleLineText
 from xinyi_api.persons.service import record_fact
-from xinyi_api.scenarios.loader import ScenarioRegistry
+from xinyi_api.scenarios.deps import ScenarioDep
 from xinyi_api.scenarios.model import CreditPoints, Measure, Scenario
-from xinyi_api.scenarios.routes import SCENARIO_DEPENDENCIES, SCENARIO_KEY, ScenariosDep
+from xinyi_api.scenarios.registry import ScenarioRegistry
 from xinyi_api.scenarios.schemas import MeasureView, measure_view
 from xinyi_api.scenarios.service import covered_subject
 
@@ -110,13 +110,6 @@ class PersonReportReceipt(msgspec.Struct, kw_only=True):
 # ------------------------------------------------------------------ helpers
 
 
-def _scenario(registry: ScenarioRegistry, key: str) -> Scenario:
-    scenario = registry.get(key)
-    if scenario is None:
-        raise NotFound(f"no enabled scenario {key!r}", slug="unknown-scenario")
-    return scenario
-
-
 def _ensure_owner(principal: Principal, scenario: Scenario) -> None:
     ensure_acts_for(principal, scenario.department, scenario.key)
 
@@ -146,9 +139,12 @@ def _participant(scenario: Scenario, row: asyncpg.Record, name: str) -> Particip
 
 
 class PartnerController(Controller):
-    path = "/api/v1/scenarios/{key:str}"
+    """Generic endpoints of every scenario, mounted by ``routes.scenario_routers`` under
+    ``/api/v1/scenarios/{key}`` (and once per enabled key, so a scenario's own static routes
+    never hide them); ``scenario`` is the scenario of the URL."""
+
+    path = "/"
     tags = (TAG,)
-    dependencies = SCENARIO_DEPENDENCIES
 
     @get(
         "/participants",
@@ -158,13 +154,12 @@ class PartnerController(Controller):
         raises=[NotFound],
     )
     async def participants(
-        self, key: Annotated[str, SCENARIO_KEY], db: DB, scenarios: ScenariosDep,
+        self, scenario: ScenarioDep, db: DB,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
     ) -> list[Participant]:
-        scenario = _scenario(scenarios, key)
         async with db.read.acquire() as conn:
-            rows = await conn.fetch(q.participants_of_scenario, key, limit, offset)
+            rows = await conn.fetch(q.participants_of_scenario, scenario.key, limit, offset)
         return [_participant(scenario, r, r["name"]) for r in rows]
 
     @put(
@@ -177,11 +172,10 @@ class PartnerController(Controller):
         raises=[*GUARDED, NotFound, Unprocessable],
     )
     async def enrol(
-        self, request: Req, key: Annotated[str, SCENARIO_KEY],
+        self, request: Req, scenario: ScenarioDep,
         subject_id: Annotated[str, SUBJECT_ID], data: JSONBody[Enrolment], db: DB,
-        scenarios: ScenariosDep,
     ) -> Participant:
-        scenario = _scenario(scenarios, key)
+        key = scenario.key
         _ensure_owner(request.user, scenario)
         measures = sorted({_offer(scenario, k).key for k in data.measures})
         async with db.write.acquire() as conn, conn.transaction():
@@ -201,10 +195,10 @@ class PartnerController(Controller):
         raises=[*GUARDED, NotFound],
     )
     async def withdraw(
-        self, request: Req, key: Annotated[str, SCENARIO_KEY],
-        subject_id: Annotated[str, SUBJECT_ID], db: DB, scenarios: ScenariosDep,
+        self, request: Req, scenario: ScenarioDep,
+        subject_id: Annotated[str, SUBJECT_ID], db: DB,
     ) -> None:
-        scenario = _scenario(scenarios, key)
+        key = scenario.key
         _ensure_owner(request.user, scenario)
         async with db.write.acquire() as conn, conn.transaction():
             region = await conn.fetchval(q.region_of, subject_id)
@@ -231,10 +225,10 @@ class PartnerController(Controller):
         status_code=200,
     )
     async def redeem(
-        self, request: Req, key: Annotated[str, SCENARIO_KEY], data: JSONBody[RedemptionRequest],
-        db: DB, clock: ClockDep, persons: PersonsDep, scenarios: ScenariosDep,
+        self, request: Req, scenario: ScenarioDep, data: JSONBody[RedemptionRequest],
+        db: DB, clock: ClockDep, persons: PersonsDep,
     ) -> Redemption:
-        scenario = _scenario(scenarios, key)
+        key = scenario.key
         measure = _offer(scenario, data.measure)
         async with db.write.acquire() as conn, conn.transaction():
             await covered_subject(conn, scenario, data.subject_id)
@@ -271,10 +265,10 @@ class PartnerController(Controller):
         status_code=201,
     )
     async def person_report(
-        self, request: Req, key: Annotated[str, SCENARIO_KEY], data: JSONBody[PersonReport],
-        db: DB, clock: ClockDep, persons: PersonsDep, scenarios: ScenariosDep,
+        self, request: Req, scenario: ScenarioDep, data: JSONBody[PersonReport],
+        db: DB, clock: ClockDep, persons: PersonsDep,
     ) -> PersonReportReceipt:
-        scenario = _scenario(scenarios, key)
+        key = scenario.key
         if not any(m.target == "person" and isinstance(m.effect, CreditPoints)
                    for m in scenario.measures):
             raise Unprocessable(f"{key} rewards nothing with personal credit points",
@@ -319,5 +313,3 @@ def offers_contributor(
 
     return contribute
 
-
-CONTROLLERS = [PartnerController]

@@ -1,35 +1,47 @@
 """HTTP endpoints: the enabled scenarios, their grade → measures tables, and a subject's
 scenario grades and applicable measures. All public (they show what the programme does and
-why), like the public grade."""
+why), like the public grade.
+
+``scenario_routers`` mounts the generic per-scenario endpoints (this module's
+``ScenarioController`` and ``partners.PartnerController``) under ``/api/v1/scenarios/{key}``
+*and* once under each enabled key's static path, and a scenario's own ``route_handlers`` under
+``/api/v1/scenarios/<key>`` with ``ctx``. Litestar's router prefers a static path segment and
+never falls back to ``{key}``, so without the per-key mount a scenario with its own routes made
+every generic endpoint of its key answer 404.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get
-from litestar.datastructures import State
-from litestar.di import NamedDependency, Provide
+from litestar import Controller, Router, get
+from litestar.di import Provide
 from litestar.params import PathParameter
 
 from xinyi_api.deps import DB, ClockDep, GraderDep
 from xinyi_api.errors import NotFound
 from xinyi_api.scenarios import schemas, service
-from xinyi_api.scenarios.loader import ScenarioRegistry
+from xinyi_api.scenarios.deps import (
+    ScenarioDep,
+    ScenariosDep,
+    context_provider,
+    fixed_scenario,
+    scenario_from_path,
+    scenarios_of,
+)
+from xinyi_api.scenarios.partners import PartnerController
+from xinyi_api.scenarios.registry import ScenarioRegistry
 
-SCENARIO_KEY = PathParameter(pattern=r"^[a-z][a-z0-9_]{1,40}$", description="scenario key")
 SUBJECT_ID = PathParameter(pattern=r"^[ES][0-9]{8}$", description="enterprise or store id")
 TAG = "scenarios 信用+场景"
+SCENARIO_DEPENDENCIES = {"scenarios": Provide(scenarios_of, sync_to_thread=False)}
+GENERIC_PATHS = ("/", "/participants", "/participants/{subject_id}", "/redemptions",
+                 "/person-reports")
+"""Paths (below ``/api/v1/scenarios/<key>``) of the endpoints every scenario has; a scenario's
+own routes may not use them or their first segments."""
 
 
-def _scenarios(state: State) -> ScenarioRegistry:
-    return state.scenarios  # type: ignore[no-any-return]
-
-
-SCENARIO_DEPENDENCIES = {"scenarios": Provide(_scenarios, sync_to_thread=False)}
-ScenariosDep = NamedDependency[ScenarioRegistry]
-
-
-class ScenarioController(Controller):
+class ScenarioListController(Controller):
     path = "/api/v1/scenarios"
     tags = (TAG,)
     dependencies = SCENARIO_DEPENDENCIES
@@ -43,8 +55,15 @@ class ScenarioController(Controller):
     async def list_scenarios(self, scenarios: ScenariosDep) -> list[schemas.ScenarioSummary]:
         return [schemas.summary(item.scenario, item.distribution) for item in scenarios.loaded]
 
+
+class ScenarioController(Controller):
+    """``GET /api/v1/scenarios/{key}``, mounted by ``scenario_routers``."""
+
+    path = "/"
+    tags = (TAG,)
+
     @get(
-        "/{key:str}",
+        "/",
         summary="A scenario: indicators, thresholds and the grade → measures table",
         description="For each grade (A, B, C, D, 暂无评级) its minimum score and its measures: "
         "守信激励 incentives and 失信约束 constraints, each with its target (business or "
@@ -52,11 +71,9 @@ class ScenarioController(Controller):
         raises=[NotFound],
     )
     async def read_scenario(
-        self, key: Annotated[str, SCENARIO_KEY], scenarios: ScenariosDep
+        self, scenario: ScenarioDep, scenarios: ScenariosDep
     ) -> schemas.ScenarioDetail:
-        item = next((i for i in scenarios.loaded if i.scenario.key == key), None)
-        if item is None:
-            raise NotFound(f"no enabled scenario {key!r}", slug="unknown-scenario")
+        item = next(i for i in scenarios.loaded if i.scenario.key == scenario.key)
         return service.scenario_detail(item.scenario, item.distribution)
 
 
@@ -98,4 +115,25 @@ class SubjectScenarioController(Controller):
                                                      clock.today())
 
 
-CONTROLLERS = [ScenarioController, SubjectScenarioController]
+def scenario_routers(registry: ScenarioRegistry) -> list[Router]:
+    """The generic endpoints for ``{key}`` and for each enabled key, and every scenario's own
+    routes under its key with ``ctx`` (see the module docstring)."""
+    generic = [ScenarioController, PartnerController]
+    routers = [Router("/api/v1/scenarios/{key:str}", route_handlers=generic,
+                      dependencies={"scenario": Provide(scenario_from_path),
+                                    **SCENARIO_DEPENDENCIES})]
+    for scenario in registry.scenarios:
+        path = f"/api/v1/scenarios/{scenario.key}"
+        routers.append(Router(path, route_handlers=generic, include_in_schema=False,
+                              dependencies={"scenario": fixed_scenario(scenario),
+                                            **SCENARIO_DEPENDENCIES}))
+        if scenario.route_handlers:
+            routers.append(Router(path, route_handlers=list(scenario.route_handlers),
+                                  tags=[TAG], dependencies={
+                                      "scenario": fixed_scenario(scenario),
+                                      "ctx": context_provider(scenario),
+                                      **SCENARIO_DEPENDENCIES}))
+    return routers
+
+
+CONTROLLERS = [ScenarioListController, SubjectScenarioController]

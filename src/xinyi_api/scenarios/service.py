@@ -20,8 +20,8 @@ from xinyi_api.grading.engine import GRADE_LABELS, GRADES, CreditFile
 from xinyi_api.grading.schemas import grade_view, result_view
 from xinyi_api.grading.service import Grader
 from xinyi_api.scenarios import schemas
-from xinyi_api.scenarios.loader import ScenarioRegistry
 from xinyi_api.scenarios.model import Badge, Scenario
+from xinyi_api.scenarios.registry import ScenarioRegistry
 
 q = Queries.beside(__file__)
 

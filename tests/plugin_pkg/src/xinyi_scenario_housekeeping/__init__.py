@@ -12,11 +12,12 @@ from pathlib import Path
 
 import asyncpg
 
-from xinyi_api.scenarios.model import (
+from xinyi_api.scenarios.kit import (
     Badge,
     Basis,
     CreditFile,
     IndicatorResult,
+    Industry,
     InspectionFrequency,
     Measure,
     Queries,
@@ -85,6 +86,7 @@ SCENARIO = Scenario(
     description="家政服务企业信用评价:持证上岗、服务投诉、许可;放心家政标识。",
     subject_types=("enterprise", "individual", "store"),
     industries=("housekeeping",),
+    new_industries=(Industry("housekeeping", "家政服务", "housekeeping"),),
     rule_version="1",
     base_score=700,
     indicators=(certified_staff, complaints, licence),

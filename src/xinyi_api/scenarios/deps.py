@@ -1,0 +1,64 @@
+"""Dependencies of the scenario endpoints: the registry, the scenario of the URL, ``ctx``."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import PathParameter
+
+from xinyi_api.accountability import audit
+from xinyi_api.errors import NotFound
+from xinyi_api.scenarios.context import Context
+from xinyi_api.scenarios.model import Scenario
+from xinyi_api.scenarios.registry import ScenarioRegistry
+
+__all__ = ["SCENARIO_KEY", "ContextDep", "ScenarioDep", "ScenariosDep", "context_provider",
+           "fixed_scenario", "scenario_from_path", "scenarios_of"]
+
+SCENARIO_KEY = PathParameter(pattern=r"^[a-z][a-z0-9_]{1,40}$", description="scenario key")
+
+ScenariosDep = NamedDependency[ScenarioRegistry]
+"""The enabled scenarios (``scenarios``)."""
+ScenarioDep = NamedDependency[Scenario]
+"""The scenario named by the URL (``scenario``); 404 ``unknown-scenario`` if not enabled."""
+ContextDep = NamedDependency[Context]
+"""What a scenario's own endpoint works with (``ctx``, see ``xinyi_api.scenarios.context``)."""
+
+
+def scenarios_of(state: State) -> ScenarioRegistry:
+    registry = state.scenarios
+    assert isinstance(registry, ScenarioRegistry)
+    return registry
+
+
+async def scenario_from_path(key: Annotated[str, SCENARIO_KEY], state: State) -> Scenario:
+    scenario = scenarios_of(state).get(key)
+    if scenario is None:
+        raise NotFound(f"no enabled scenario {key!r}", slug="unknown-scenario")
+    return scenario
+
+
+def fixed_scenario(scenario: Scenario) -> Provide:
+    """``scenario`` for the routes mounted under one scenario's own path."""
+
+    async def provide() -> Scenario:
+        return scenario
+
+    return Provide(provide)
+
+
+def context_provider(scenario: Scenario) -> Provide:
+    """``ctx`` for one scenario's own routes."""
+
+    def provide(request: Request[Any, Any, Any], state: State) -> Context:
+        return Context(scenario=scenario, principal=request.user,
+                       endpoint=audit.endpoint_of(request), db=state.db, grader=state.grader,
+                       clock=state.clock, persons=state.persons,
+                       config=state.scenario_settings.get(scenario.key))
+
+    factory: Callable[..., Context | Awaitable[Context]] = provide
+    return Provide(factory, sync_to_thread=False)
