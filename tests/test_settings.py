@@ -24,6 +24,9 @@ def test_defaults_use_embedded_database_with_a_local_secret(tmp_path: Path) -> N
         ("DATABASE_URL", "mysql://x", "postgresql"),
         ("XINYI_SCENARIOS", "beef soup", "scenario key"),
         ("XINYI_LOG_LEVEL", "LOUD", "DEBUG"),
+        ("XINYI_DB_ACQUIRE_TIMEOUT", "soon", "seconds"),
+        ("XINYI_DB_ACQUIRE_TIMEOUT", "0", "between"),
+        ("XINYI_DB_ACQUIRE_TIMEOUT", "nan", "between"),
     ],
 )
 def test_a_bad_variable_is_named_in_the_error(variable: str, value: str, says: str,

@@ -80,12 +80,14 @@ async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.settings = settings
     assert settings.database_url is not None
     write = await create_pool(settings.database_url, min_size=settings.db_pool_min,
-                              max_size=settings.db_pool_max)
+                              max_size=settings.db_pool_max,
+                              acquire_timeout=settings.db_acquire_timeout)
     read = write
     try:
         if settings.read_database_url:
             read = await create_pool(settings.read_database_url, min_size=settings.db_pool_min,
-                                     max_size=settings.db_pool_max)
+                                     max_size=settings.db_pool_max,
+                                     acquire_timeout=settings.db_acquire_timeout)
         async with write.acquire() as conn:
             if settings.migrate_on_start:
                 applied = await migrate(conn, app.state.migration_sources)

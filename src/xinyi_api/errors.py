@@ -16,6 +16,8 @@ from litestar.plugins.problem_details import (
     ProblemDetailsPlugin,
 )
 
+from xinyi_api.db.pool import DatabaseUnavailable, unavailability
+
 log = logging.getLogger(__name__)
 
 PROBLEM_TYPE_PREFIX = "urn:xinyi:problem:"
@@ -136,7 +138,24 @@ def _http_exception(exc: HTTPException) -> ProblemDetailsException:
     )
 
 
+def _database_unavailable(down: DatabaseUnavailable) -> ProblemDetailsException:
+    log.warning("answering 503: %s", down.detail)
+    return ProblemDetailsException(
+        detail=f"The database is not available right now ({down.detail}); try again shortly.",
+        status_code=503,
+        type_=PROBLEM_TYPE_PREFIX + "database-unavailable",
+        title="Service unavailable",
+        headers={"Retry-After": str(down.retry_after)},
+        extra={"database": down.reason},
+    )
+
+
 def _unexpected(exc: Exception) -> ProblemDetailsException:
+    # Losing the database is not a bug: whatever query noticed it, the caller gets a 503 with
+    # Retry-After (``xinyi_api.db.pool``), and the next request tries again.
+    down = unavailability(exc)
+    if down is not None:
+        return _database_unavailable(down)
     log.error("unhandled error", exc_info=exc)
     return ProblemDetailsException(
         detail="The server hit an unexpected error; it has been logged.",

@@ -10,6 +10,7 @@ from litestar import Response, get
 from litestar.datastructures import State
 
 from xinyi_api.db.migrate import MigrationError, pending
+from xinyi_api.db.pool import RETRY_AFTER, DatabaseUnavailable
 from xinyi_api.deps import DB
 from xinyi_api.errors import ServiceUnavailable
 
@@ -38,11 +39,16 @@ def health() -> Health:
 )
 async def ready(db: DB, state: State) -> Readiness:
     try:
-        async with db.write.acquire(timeout=2) as conn:
+        async with db.write.acquire() as conn:  # bounded by XINYI_DB_ACQUIRE_TIMEOUT
             todo = await pending(conn, state.migration_sources)
+    except DatabaseUnavailable as exc:
+        raise ServiceUnavailable(f"the database is not available: {exc.detail}",
+                                 database=exc.reason,
+                                 headers={"Retry-After": str(exc.retry_after)}) from None
     except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
         raise ServiceUnavailable(f"the database does not answer: {type(exc).__name__}",
-                                 database="down") from None
+                                 database="down",
+                                 headers={"Retry-After": str(RETRY_AFTER["down"])}) from None
     except MigrationError as exc:
         raise ServiceUnavailable(str(exc), database="up") from None
     if todo:

@@ -38,6 +38,9 @@ class Settings:
     data_dir: Path = Path(".xinyi")
     db_pool_min: int = 2
     db_pool_max: int = 10
+    db_acquire_timeout: float = 0.5
+    """``XINYI_DB_ACQUIRE_TIMEOUT``: the longest (s) a request waits for a database connection
+    (a free slot, a new connection, the liveness check of an idle one) before it answers 503."""
     migrate_on_start: bool = True
     public_base_url: str = "http://127.0.0.1:8000"
     programme_name: str = "信用淮南 · 诚信码"
@@ -91,6 +94,8 @@ class Settings:
             data_dir=data_dir,
             db_pool_min=_get(env, "XINYI_DB_POOL_MIN", _int_range(0, 500), 2),
             db_pool_max=_get(env, "XINYI_DB_POOL_MAX", _int_range(1, 500), 10),
+            db_acquire_timeout=_get(env, "XINYI_DB_ACQUIRE_TIMEOUT", _float_range(0.05, 30.0),
+                                    0.5),
             migrate_on_start=_get(env, "XINYI_MIGRATE_ON_START", _bool, True),
             public_base_url=_get(env, "XINYI_PUBLIC_BASE_URL", _base_url, "http://127.0.0.1:8000"),
             programme_name=_get(env, "XINYI_PROGRAMME_NAME", _non_empty(60), "信用淮南 · 诚信码"),
@@ -188,6 +193,19 @@ def _int_range(low: int, high: int) -> Callable[[str], int]:
             raise ValueError(f"expected an integer, got {raw!r}") from None
         if not low <= value <= high:
             raise ValueError(f"must be between {low} and {high}, got {value}")
+        return value
+
+    return parse
+
+
+def _float_range(low: float, high: float) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError(f"expected a number of seconds, got {raw!r}") from None
+        if not low <= value <= high:  # also refuses nan
+            raise ValueError(f"must be between {low:g} and {high:g}, got {raw}")
         return value
 
     return parse
