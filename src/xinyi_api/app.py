@@ -33,7 +33,7 @@ from xinyi_api.deps import DEPENDENCIES
 from xinyi_api.errors import problem_details_plugin
 from xinyi_api.grading.public_rule import PUBLIC_RULE
 from xinyi_api.grading.service import Grader
-from xinyi_api.keys import KeyStore, ensure_keys
+from xinyi_api.keys import KeyStore, KeyWatcher, ensure_keys
 from xinyi_api.persons.routes import CONTROLLERS as PERSON_CONTROLLERS
 from xinyi_api.persons.service import PersonalCredit
 from xinyi_api.ratings.routes import CONTROLLERS as RATING_CONTROLLERS
@@ -74,6 +74,7 @@ async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
     """Start the embedded server if needed, open pools, migrate, load keys; undo on exit."""
     settings: Settings = app.state.settings
     embedded: EmbeddedPostgres | None = None
+    key_watcher: KeyWatcher | None = None
     if settings.database_url is None:
         embedded = await asyncio.to_thread(EmbeddedPostgres, settings.data_dir)
         settings = settings.with_database(embedded.url)
@@ -96,10 +97,15 @@ async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
                 await ensure_keys(conn, settings.secret_key)
         keys = KeyStore(write, settings.secret_key)
         await keys.load()
+        key_watcher = KeyWatcher(keys, settings.database_url)
+        await key_watcher.start()
         app.state.db = Database(write=write, read=read)
         app.state.key_store = keys
+        app.state.key_watcher = key_watcher
         yield
     finally:
+        if key_watcher is not None:
+            await key_watcher.stop()
         await write.close()
         if read is not write:
             await read.close()

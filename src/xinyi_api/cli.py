@@ -303,7 +303,7 @@ def keys_rotate(purpose: str) -> None:
     settings = _settings()
     with _database(settings) as s:
         kid = _run(s, lambda conn: create_key(conn, purpose, s.secret_key))  # type: ignore[arg-type]
-    click.echo(f"created {kid}; workers pick it up within 30 s")
+    click.echo(f"created {kid}; running workers sign with it within seconds (at most 30 s)")
 
 
 @keys.command("retire")
@@ -320,7 +320,7 @@ def keys_retire(kid: str) -> None:
             raise click.ClickException(str(exc)) from None
     if not done:
         raise click.ClickException(f"no live key {kid}")
-    click.echo(f"retired {kid}")
+    click.echo(f"retired {kid}; running workers stop accepting it within seconds (at most 30 s)")
 
 
 @main.group()
