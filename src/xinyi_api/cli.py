@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
+import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from types import FrameType
 from typing import Any, TypeVar
 
 import asyncpg
@@ -35,19 +38,86 @@ def _settings() -> Settings:
         raise click.UsageError(f"bad configuration: {exc}") from None
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived: raised in the main thread, like ``KeyboardInterrupt`` for SIGINT, so
+    every ``finally`` runs (the embedded PostgreSQL is stopped) before the process ends."""
+
+
+class _SigtermGuard:
+    """SIGTERM raises ``Terminated`` while armed; before that it is held (``pending``)."""
+
+    def __init__(self) -> None:
+        self.armed = False
+        self.pending = False
+
+    def handle(self, signum: int, _frame: FrameType | None) -> None:
+        if self.armed:
+            self.armed = False  # a second SIGTERM must not interrupt the clean-up
+            raise Terminated(signum)
+        self.pending = True
+
+    def arm(self) -> None:
+        """From now on SIGTERM raises — and one that arrived before does, now."""
+        self.armed = True
+        if self.pending:
+            self.pending = self.armed = False
+            raise Terminated(signal.SIGTERM)
+
+    def disarm(self) -> None:
+        self.armed = False
+
+
+@contextmanager
+def _stop_on_sigterm() -> Iterator[_SigtermGuard]:
+    """Treat SIGTERM (systemd, ``docker stop``, ``kill``) like SIGINT for the duration.
+
+    Python's default SIGTERM ends the process at once — no ``finally``, no ``atexit`` — which
+    left the embedded PostgreSQL running, with a holder list naming a dead process. Here the
+    signal raises ``Terminated`` once the caller ``arm``s the guard (a SIGTERM that arrives while
+    the database starts is held until then); when everything has unwound, the process ends by
+    the same signal, as it would have, so a supervisor sees an ordinary SIGTERM exit.
+
+    ``uvicorn.run`` installs its own handlers for a graceful shutdown and afterwards restores
+    this one and raises the signal again: ``serve`` stops uvicorn first, then the database.
+    """
+    guard = _SigtermGuard()
+    if threading.current_thread() is not threading.main_thread():
+        yield guard  # signals reach the main thread only; nothing to do
+        return
+    previous = signal.signal(signal.SIGTERM, guard.handle)
+    terminated = False
+    try:
+        yield guard
+    except Terminated:
+        terminated = True
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if terminated:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.raise_signal(signal.SIGTERM)
+
+
 @contextmanager
 def _database(settings: Settings) -> Iterator[Settings]:
-    """Settings with a usable ``database_url``, starting the embedded server if needed."""
+    """Settings with a usable ``database_url``, starting the embedded server if needed.
+
+    The embedded server is stopped on the way out — normal return, error, Ctrl-C or SIGTERM.
+    """
     if settings.database_url is not None:
         yield settings
         return
     from xinyi_api.db.embedded import EmbeddedPostgres
 
-    embedded = EmbeddedPostgres(settings.data_dir)
-    try:
-        yield settings.with_database(embedded.url)
-    finally:
-        embedded.stop()
+    with _stop_on_sigterm() as guard:
+        embedded = EmbeddedPostgres(settings.data_dir)
+        try:
+            guard.arm()
+            yield settings.with_database(embedded.url)
+        finally:
+            guard.disarm()
+            embedded.stop()
 
 
 def _run(settings: Settings, job: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
