@@ -201,3 +201,36 @@ def test_a_serve_killed_outright_does_not_keep_the_next_one_from_stopping_the_da
     output = _stop(again, signal.SIGTERM)
     assert "Traceback" not in output, output
     assert _gone_soon(postgres), "the stale holder of the killed serve kept the database alive"
+
+
+# --- which address counts for per-address limits -------------------------------------------------
+
+
+def _dev_logins(port: int, forwarded_for: list[str]) -> list[int]:
+    return [httpx.post(f"http://127.0.0.1:{port}/api/v1/auth/dev-login",
+                       json={"name": f"user{i}"}, headers={"X-Forwarded-For": value},
+                       timeout=10).status_code
+            for i, value in enumerate(forwarded_for)]
+
+
+def test_serve_reads_x_forwarded_for_only_from_trusted_proxies(fresh_db: str,
+                                                               tmp_path: Path) -> None:
+    env = {**_env(fresh_db, tmp_path), "XINYI_DEMO": "true",
+           "XINYI_RATE_LIMITS": "login_address=3/3600"}
+    # Default: no proxy is trusted, not even on loopback. Four logins from 127.0.0.1 claiming
+    # four addresses are four logins from 127.0.0.1.
+    proc, port = _start_serving(env)
+    try:
+        assert _dev_logins(port, [f"198.51.100.{i}" for i in range(4)]) == [200, 200, 200, 429]
+    finally:
+        _stop(proc, signal.SIGTERM)
+
+    proc, port = _start_serving({**env, "XINYI_TRUSTED_PROXIES": "127.0.0.1/32"})
+    try:
+        # The proxy on loopback is trusted now: each forwarded address is its own client …
+        assert _dev_logins(port, [f"198.51.100.{i}" for i in range(10, 14)]) == [200] * 4
+        # … and what a client writes in front of the proxy's entry does not make it another.
+        assert _dev_logins(port, [f"6.6.6.{i}, 203.0.113.9" for i in range(4)]) == [
+            200, 200, 200, 429]
+    finally:
+        _stop(proc, signal.SIGTERM)

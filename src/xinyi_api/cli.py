@@ -208,7 +208,9 @@ def serve(demo: bool, host: str, port: int, workers: int) -> None:
             port=port,
             workers=workers,
             log_level=s.log_level.lower(),
-            proxy_headers=True,
+            # X-Forwarded-For is read by the app, from XINYI_TRUSTED_PROXIES only; uvicorn's
+            # own handling would trust every loopback peer (consumers/context.py).
+            proxy_headers=False,
         )
 
 

@@ -11,6 +11,7 @@ import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from ipaddress import ip_network
 from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -70,6 +71,10 @@ class Settings:
     """``XINYI_RATE_LIMITS``: overrides of the default limits, ``(name, count, seconds)``."""
     personal_code_ttl: int = 60
     """``XINYI_PERSONAL_CODE_TTL``: lifetime (s, 10–60) of a 动态个人信用码."""
+    trusted_proxies: tuple[str, ...] = ()
+    """``XINYI_TRUSTED_PROXIES``: networks (canonical CIDR text) of the reverse proxies whose
+    ``X-Forwarded-For`` names the client (``xinyi_api.consumers.context``); empty: the TCP peer
+    is the client."""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -120,6 +125,7 @@ class Settings:
                                    _int_range(300, 365 * 86400), 30 * 86400),
             rate_limits=_get(env, "XINYI_RATE_LIMITS", _rate_limits, ()),
             personal_code_ttl=_get(env, "XINYI_PERSONAL_CODE_TTL", _int_range(10, 60), 60),
+            trusted_proxies=_get(env, "XINYI_TRUSTED_PROXIES", _networks, ()),
         )
         if (settings.wechat_appid is None) != (settings.wechat_secret is None):
             raise SettingsError("XINYI_WECHAT_SECRET" if settings.wechat_secret is None
@@ -286,6 +292,28 @@ def _rate_limits(raw: str) -> tuple[tuple[str, int, int], ...]:
         if count < 1 or not 1 <= seconds <= 7 * 86400:
             raise ValueError(f"{name}: count must be ≥ 1 and seconds 1..604800")
         out.append((name, count, seconds))
+    return tuple(out)
+
+
+MAX_TRUSTED_PROXIES = 64
+
+
+def _networks(raw: str) -> tuple[str, ...]:
+    """Comma-separated addresses or CIDR networks, e.g. ``10.0.0.0/8, 192.168.1.10, ::1``;
+    returned as canonical CIDR text (``192.168.1.10/32``)."""
+    out: list[str] = []
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        try:
+            network = ip_network(part, strict=True)
+        except ValueError as exc:
+            raise ValueError(f"{part!r} is not an IP address or CIDR network ({exc})") from None
+        if network.prefixlen == 0:
+            raise ValueError(f"{part!r} would trust every address: name the proxies")
+        out.append(str(network))
+    if len(out) > MAX_TRUSTED_PROXIES:
+        raise ValueError(f"at most {MAX_TRUSTED_PROXIES} networks")
     return tuple(out)
 
 
