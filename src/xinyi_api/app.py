@@ -16,6 +16,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 
 from xinyi_api import health
+from xinyi_api.accountability.calendar import warn_if_schedule_missing
 from xinyi_api.accountability.routes import CONTROLLERS as ACCOUNTABILITY_CONTROLLERS
 from xinyi_api.accountability.sealer import AuditSealMiddleware, sealer_lifespan
 from xinyi_api.auth.guards import document_access
@@ -95,6 +96,7 @@ async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
                 for m in applied:
                     log.info("applied migration %s/%s", m.source, m.name)
                 await ensure_keys(conn, settings.secret_key)
+            await warn_if_schedule_missing(conn, app.state.clock.today())
         keys = KeyStore(write, settings.secret_key)
         await keys.load()
         key_watcher = KeyWatcher(keys, settings.database_url)

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from types import FrameType
 from typing import Any, TypeVar
 
@@ -393,6 +394,85 @@ def keys_retire(kid: str) -> None:
     if not done:
         raise click.ClickException(f"no live key {kid}")
     click.echo(f"retired {kid}; running workers stop accepting it within seconds (at most 30 s)")
+
+
+@main.group()
+def holidays() -> None:
+    """The working-day calendar of objection and repair deadlines (法定节假日与调休)."""
+
+
+@holidays.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file and say what it holds; store "
+              "nothing.")
+@click.option("--operator", "operator", default=None,
+              help="Who loads it, for the audit log (default: the login name).")
+def holidays_load(file: Path, dry_run: bool, operator: str | None) -> None:
+    """Load the State Council holiday schedule of one or more years from FILE.
+
+    FILE has the format of the shipped holidays_cn.json: {"years": {"2027": {"notice": "国务院办公厅
+    关于2027年部分节假日安排的通知 …", "holidays": [{"name": "元旦", "off": ["2027-01-01",
+    "2027-01-03"], "make_up_workdays": []}, …]}}}. Every year must name all seven 法定节假日; a
+    year already loaded (or shipped) is replaced. Running workers use it for the next deadline
+    they compute, and open objections and pending repairs get their due dates recomputed.
+    """
+    from xinyi_api.accountability.calendar import ScheduleError, load_schedules, read_schedule_file
+    from xinyi_api.auth.tokens import Principal
+
+    try:
+        schedules = read_schedule_file(file)
+    except ScheduleError as exc:
+        raise click.ClickException(f"{file}: {exc}") from None
+    for year, spec in sorted(schedules.items()):
+        click.echo(f"{year}: {len(spec['holidays'])} holidays — {spec['notice']}")
+    if dry_run:
+        click.echo("dry run: nothing stored")
+        return
+    name = operator or os.environ.get("USER") or "cli"
+    principal = Principal(sub=f"operator:{name}", role="operator")
+    settings = _settings()
+    with _database(settings) as s:
+        report = _run(s, lambda conn: load_schedules(conn, schedules, principal=principal,
+                                                     endpoint="cli:holidays load"))
+    click.echo(f"loaded {', '.join(str(y) for y in report.years)}; due dates moved: "
+               f"{report.objections_moved} open objection(s), {report.repairs_moved} pending "
+               "repair(s)")
+
+
+@holidays.command("list")
+@AS_OF
+def holidays_list(as_of: datetime | None) -> None:
+    """The years with an official schedule, where each comes from, and what is missing."""
+    from xinyi_api.accountability.calendar import (
+        calendar_for,
+        missing_schedule_warning,
+        shipped_schedules,
+    )
+    from xinyi_api.clock import Clock
+
+    settings = _settings()
+    today = as_of.date() if as_of is not None else Clock(settings.tz).today()
+
+    async def job(conn: asyncpg.Connection) -> list[str]:
+        loaded = {r["year"]: r for r in await conn.fetch(
+            "SELECT year, notice, loaded_by, loaded_at FROM holiday_schedules")}
+        calendar = await calendar_for(conn)
+        lines = []
+        for year in sorted(calendar.years):
+            row = loaded.get(year)
+            if row is not None:
+                lines.append(f"{year}\tloaded {row['loaded_at']:%Y-%m-%d} by "
+                             f"{row['loaded_by']}\t{row['notice']}")
+            else:
+                lines.append(f"{year}\tshipped\t{shipped_schedules()[year]['notice']}")
+        warning = missing_schedule_warning(calendar.missing_years(today))
+        if warning:
+            lines.append(f"WARNING: {warning}")
+        return lines
+
+    with _database(settings) as s:
+        for line in _run(s, job):
+            click.echo(line)
 
 
 @main.group()
