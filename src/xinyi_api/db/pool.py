@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +22,8 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 import asyncpg
+
+log = logging.getLogger(__name__)
 
 IDLE_CHECK_AFTER: Final = 1.0
 """A pooled connection unused for this many seconds is pinged before it is handed out."""
@@ -143,7 +146,14 @@ class Pool(asyncpg.Pool):  # type: ignore[misc]
         holder = getattr(connection, "_holder", None)
         if holder is not None:
             self._released_at[id(holder)] = time.monotonic()
-        await super().release(connection, timeout=timeout)
+        try:
+            await super().release(connection, timeout=timeout)
+        except (asyncpg.InternalClientError, asyncpg.PostgresError, OSError, TimeoutError) as exc:
+            # Resetting a connection the server dropped mid-operation fails; asyncpg has then
+            # terminated it and the pool connects anew when needed. Raising here would replace
+            # whatever the caller's block raised, or crash a background loop on its way out.
+            log.info("dropped a database connection that could not be reset: %s: %s",
+                     type(exc).__name__, exc)
 
 
 async def create_pool(url: str, *, min_size: int, max_size: int,
