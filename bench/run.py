@@ -324,8 +324,9 @@ def main() -> None:
             log(f"  in-process: bare qrcode.make + PNG {bare_ms:.2f} ms, "
                 f"render_png {render_ms:.2f} ms")
             rng = random.Random(7)
-            uncached_paths = [f"/api/v1/codes/{t}.png?scale={rng.randint(2, 40)}"
-                              f"&border={rng.randint(4, 40)}" for _, t in tokens]
+            # Each code once, at one of the served variants (other sizes are refused).
+            uncached_paths = [f"/api/v1/codes/{t}.png?scale={rng.choice(render.SERVED_SCALES)}"
+                              f"&border={rng.choice(render.SERVED_BORDERS)}" for _, t in tokens]
             uncached = run_load(a, uncached_paths, connections=args.connections,
                                 seconds=args.seconds / 2, force_python=args.python_client)
             # Renders queued when the load stopped still run; let them finish first.

@@ -1,10 +1,13 @@
 """The console script as a newcomer runs it: real processes against a real database."""
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -96,3 +99,138 @@ def test_serve_with_two_workers_on_a_fresh_database(fresh_db: str, tmp_path: Pat
         output, _ = proc.communicate(timeout=30)
     assert "Traceback" not in output, output
     assert output.count("Application startup complete") == 2, output
+
+
+# --- stopping serve with its embedded PostgreSQL ------------------------------------------------
+
+
+@pytest.fixture
+def embedded_dir(tmp_path: Path) -> Iterator[Path]:
+    """A data directory for an embedded PostgreSQL; whatever server is left in it at the end
+    (a failed test) is stopped."""
+    yield tmp_path
+    pid_file = tmp_path / "pgdata" / "postmaster.pid"
+    if pid_file.exists():
+        with contextlib.suppress(ProcessLookupError, ValueError):
+            os.kill(int(pid_file.read_text().splitlines()[0]), signal.SIGINT)  # fast shutdown
+
+
+def _embedded_env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "XINYI_SECRET_KEY")}
+    return {**env, "XINYI_DATA_DIR": str(data_dir)}
+
+
+def _start_serving(env: dict[str, str]) -> tuple[subprocess.Popen[str], int]:
+    port = _free_port()
+    proc = subprocess.Popen([*CLI, "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()[0]
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code == 200:
+                return proc, port
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    raise AssertionError(f"serve did not become ready: {proc.communicate()[0]}")
+
+
+def _postmaster_pid(data_dir: Path) -> int:
+    return int((data_dir / "pgdata" / "postmaster.pid").read_text().splitlines()[0])
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _gone_soon(pid: int, within: float = 10.0) -> bool:
+    deadline = time.monotonic() + within
+    while _running(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _stop(proc: subprocess.Popen[str], sig: signal.Signals) -> str:
+    proc.send_signal(sig)
+    output, _ = proc.communicate(timeout=60)
+    return output
+
+
+def test_sigterm_stops_the_embedded_database_and_the_next_serve_starts_and_stops_cleanly(
+    embedded_dir: Path,
+) -> None:
+    tmp_path = embedded_dir
+    env = _embedded_env(tmp_path)
+    proc, _ = _start_serving(env)
+    postgres = _postmaster_pid(tmp_path)
+    output = _stop(proc, signal.SIGTERM)
+    # Ends by the signal, as a supervisor expects, after a graceful shutdown.
+    assert proc.returncode == -signal.SIGTERM, output
+    assert "Traceback" not in output, output
+    assert _gone_soon(postgres), f"postgres {postgres} still runs after SIGTERM to serve"
+
+    again, port = _start_serving(env)
+    assert httpx.get(f"http://127.0.0.1:{port}/api/v1/stores", timeout=5).status_code == 200
+    second = _postmaster_pid(tmp_path)
+    assert second != postgres
+    output = _stop(again, signal.SIGTERM)
+    assert "Traceback" not in output, output
+    assert _gone_soon(second)
+
+
+def test_a_serve_killed_outright_does_not_keep_the_next_one_from_stopping_the_database(
+    embedded_dir: Path,
+) -> None:
+    tmp_path = embedded_dir
+    env = _embedded_env(tmp_path)
+    proc, _ = _start_serving(env)
+    postgres = _postmaster_pid(tmp_path)
+    _stop(proc, signal.SIGKILL)  # no clean-up at all: the server stays, its holder list is stale
+    assert _running(postgres)
+
+    again, _ = _start_serving(env)  # joins the running server
+    assert _postmaster_pid(tmp_path) == postgres
+    output = _stop(again, signal.SIGTERM)
+    assert "Traceback" not in output, output
+    assert _gone_soon(postgres), "the stale holder of the killed serve kept the database alive"
+
+
+# --- which address counts for per-address limits -------------------------------------------------
+
+
+def _dev_logins(port: int, forwarded_for: list[str]) -> list[int]:
+    return [httpx.post(f"http://127.0.0.1:{port}/api/v1/auth/dev-login",
+                       json={"name": f"user{i}"}, headers={"X-Forwarded-For": value},
+                       timeout=10).status_code
+            for i, value in enumerate(forwarded_for)]
+
+
+def test_serve_reads_x_forwarded_for_only_from_trusted_proxies(fresh_db: str,
+                                                               tmp_path: Path) -> None:
+    env = {**_env(fresh_db, tmp_path), "XINYI_DEMO": "true",
+           "XINYI_RATE_LIMITS": "login_address=3/3600"}
+    # Default: no proxy is trusted, not even on loopback. Four logins from 127.0.0.1 claiming
+    # four addresses are four logins from 127.0.0.1.
+    proc, port = _start_serving(env)
+    try:
+        assert _dev_logins(port, [f"198.51.100.{i}" for i in range(4)]) == [200, 200, 200, 429]
+    finally:
+        _stop(proc, signal.SIGTERM)
+
+    proc, port = _start_serving({**env, "XINYI_TRUSTED_PROXIES": "127.0.0.1/32"})
+    try:
+        # The proxy on loopback is trusted now: each forwarded address is its own client …
+        assert _dev_logins(port, [f"198.51.100.{i}" for i in range(10, 14)]) == [200] * 4
+        # … and what a client writes in front of the proxy's entry does not make it another.
+        assert _dev_logins(port, [f"6.6.6.{i}, 203.0.113.9" for i in range(4)]) == [
+            200, 200, 200, 429]
+    finally:
+        _stop(proc, signal.SIGTERM)

@@ -24,6 +24,12 @@ def test_defaults_use_embedded_database_with_a_local_secret(tmp_path: Path) -> N
         ("DATABASE_URL", "mysql://x", "postgresql"),
         ("XINYI_SCENARIOS", "beef soup", "scenario key"),
         ("XINYI_LOG_LEVEL", "LOUD", "DEBUG"),
+        ("XINYI_DB_ACQUIRE_TIMEOUT", "soon", "seconds"),
+        ("XINYI_DB_ACQUIRE_TIMEOUT", "0", "between"),
+        ("XINYI_DB_ACQUIRE_TIMEOUT", "nan", "between"),
+        ("XINYI_TRUSTED_PROXIES", "10.0.0.0/8, proxy.example", "'proxy.example'"),
+        ("XINYI_TRUSTED_PROXIES", "10.0.0.1/8", "host bits"),
+        ("XINYI_TRUSTED_PROXIES", "0.0.0.0/0", "every address"),
     ],
 )
 def test_a_bad_variable_is_named_in_the_error(variable: str, value: str, says: str,
@@ -51,3 +57,10 @@ def test_scenario_list_is_parsed(tmp_path: Path) -> None:
     env = {"XINYI_DATA_DIR": str(tmp_path), "XINYI_SCENARIOS": "beef_soup, medical"}
     s = Settings.from_env(env)
     assert s.scenarios == ("beef_soup", "medical")
+
+
+def test_no_proxy_is_trusted_by_default_and_a_list_is_parsed(tmp_path: Path) -> None:
+    assert Settings.from_env({"XINYI_DATA_DIR": str(tmp_path)}).trusted_proxies == ()
+    s = Settings.from_env({"XINYI_DATA_DIR": str(tmp_path),
+                           "XINYI_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.10,::1"})
+    assert s.trusted_proxies == ("10.0.0.0/8", "192.168.1.10/32", "::1/128")

@@ -16,6 +16,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 
 from xinyi_api import health
+from xinyi_api.accountability.calendar import warn_if_schedule_missing
 from xinyi_api.accountability.routes import CONTROLLERS as ACCOUNTABILITY_CONTROLLERS
 from xinyi_api.accountability.sealer import AuditSealMiddleware, sealer_lifespan
 from xinyi_api.auth.guards import document_access
@@ -36,7 +37,7 @@ from xinyi_api.grading.service import Grader
 from xinyi_api.inputs.body import GuardedRequest
 from xinyi_api.inputs.query import QueryGuardMiddleware
 from xinyi_api.inputs.types import TYPE_DECODERS, InputSchemaPlugin
-from xinyi_api.keys import KeyStore, ensure_keys
+from xinyi_api.keys import KeyStore, KeyWatcher, ensure_keys
 from xinyi_api.openapi import ProblemJsonRenderPlugin
 from xinyi_api.persons.routes import CONTROLLERS as PERSON_CONTROLLERS
 from xinyi_api.persons.service import PersonalCredit
@@ -80,30 +81,39 @@ async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
     """Start the embedded server if needed, open pools, migrate, load keys; undo on exit."""
     settings: Settings = app.state.settings
     embedded: EmbeddedPostgres | None = None
+    key_watcher: KeyWatcher | None = None
     if settings.database_url is None:
         embedded = await asyncio.to_thread(EmbeddedPostgres, settings.data_dir)
         settings = settings.with_database(embedded.url)
         app.state.settings = settings
     assert settings.database_url is not None
     write = await create_pool(settings.database_url, min_size=settings.db_pool_min,
-                              max_size=settings.db_pool_max)
+                              max_size=settings.db_pool_max,
+                              acquire_timeout=settings.db_acquire_timeout)
     read = write
     try:
         if settings.read_database_url:
             read = await create_pool(settings.read_database_url, min_size=settings.db_pool_min,
-                                     max_size=settings.db_pool_max)
+                                     max_size=settings.db_pool_max,
+                                     acquire_timeout=settings.db_acquire_timeout)
         async with write.acquire() as conn:
             if settings.migrate_on_start:
                 applied = await migrate(conn, app.state.migration_sources)
                 for m in applied:
                     log.info("applied migration %s/%s", m.source, m.name)
                 await ensure_keys(conn, settings.secret_key)
+            await warn_if_schedule_missing(conn, app.state.clock.today())
         keys = KeyStore(write, settings.secret_key)
         await keys.load()
+        key_watcher = KeyWatcher(keys, settings.database_url)
+        await key_watcher.start()
         app.state.db = Database(write=write, read=read)
         app.state.key_store = keys
+        app.state.key_watcher = key_watcher
         yield
     finally:
+        if key_watcher is not None:
+            await key_watcher.stop()
         await write.close()
         if read is not write:
             await read.close()

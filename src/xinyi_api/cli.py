@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
+import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
+from types import FrameType
 from typing import Any, TypeVar
 
 import asyncpg
@@ -35,19 +39,86 @@ def _settings() -> Settings:
         raise click.UsageError(f"bad configuration: {exc}") from None
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived: raised in the main thread, like ``KeyboardInterrupt`` for SIGINT, so
+    every ``finally`` runs (the embedded PostgreSQL is stopped) before the process ends."""
+
+
+class _SigtermGuard:
+    """SIGTERM raises ``Terminated`` while armed; before that it is held (``pending``)."""
+
+    def __init__(self) -> None:
+        self.armed = False
+        self.pending = False
+
+    def handle(self, signum: int, _frame: FrameType | None) -> None:
+        if self.armed:
+            self.armed = False  # a second SIGTERM must not interrupt the clean-up
+            raise Terminated(signum)
+        self.pending = True
+
+    def arm(self) -> None:
+        """From now on SIGTERM raises — and one that arrived before does, now."""
+        self.armed = True
+        if self.pending:
+            self.pending = self.armed = False
+            raise Terminated(signal.SIGTERM)
+
+    def disarm(self) -> None:
+        self.armed = False
+
+
+@contextmanager
+def _stop_on_sigterm() -> Iterator[_SigtermGuard]:
+    """Treat SIGTERM (systemd, ``docker stop``, ``kill``) like SIGINT for the duration.
+
+    Python's default SIGTERM ends the process at once — no ``finally``, no ``atexit`` — which
+    left the embedded PostgreSQL running, with a holder list naming a dead process. Here the
+    signal raises ``Terminated`` once the caller ``arm``s the guard (a SIGTERM that arrives while
+    the database starts is held until then); when everything has unwound, the process ends by
+    the same signal, as it would have, so a supervisor sees an ordinary SIGTERM exit.
+
+    ``uvicorn.run`` installs its own handlers for a graceful shutdown and afterwards restores
+    this one and raises the signal again: ``serve`` stops uvicorn first, then the database.
+    """
+    guard = _SigtermGuard()
+    if threading.current_thread() is not threading.main_thread():
+        yield guard  # signals reach the main thread only; nothing to do
+        return
+    previous = signal.signal(signal.SIGTERM, guard.handle)
+    terminated = False
+    try:
+        yield guard
+    except Terminated:
+        terminated = True
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if terminated:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.raise_signal(signal.SIGTERM)
+
+
 @contextmanager
 def _database(settings: Settings) -> Iterator[Settings]:
-    """Settings with a usable ``database_url``, starting the embedded server if needed."""
+    """Settings with a usable ``database_url``, starting the embedded server if needed.
+
+    The embedded server is stopped on the way out — normal return, error, Ctrl-C or SIGTERM.
+    """
     if settings.database_url is not None:
         yield settings
         return
     from xinyi_api.db.embedded import EmbeddedPostgres
 
-    embedded = EmbeddedPostgres(settings.data_dir)
-    try:
-        yield settings.with_database(embedded.url)
-    finally:
-        embedded.stop()
+    with _stop_on_sigterm() as guard:
+        embedded = EmbeddedPostgres(settings.data_dir)
+        try:
+            guard.arm()
+            yield settings.with_database(embedded.url)
+        finally:
+            guard.disarm()
+            embedded.stop()
 
 
 def _run(settings: Settings, job: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
@@ -138,7 +209,9 @@ def serve(demo: bool, host: str, port: int, workers: int) -> None:
             port=port,
             workers=workers,
             log_level=s.log_level.lower(),
-            proxy_headers=True,
+            # X-Forwarded-For is read by the app, from XINYI_TRUSTED_PROXIES only; uvicorn's
+            # own handling would trust every loopback peer (consumers/context.py).
+            proxy_headers=False,
         )
 
 
@@ -303,7 +376,7 @@ def keys_rotate(purpose: str) -> None:
     settings = _settings()
     with _database(settings) as s:
         kid = _run(s, lambda conn: create_key(conn, purpose, s.secret_key))  # type: ignore[arg-type]
-    click.echo(f"created {kid}; workers pick it up within 30 s")
+    click.echo(f"created {kid}; running workers sign with it within seconds (at most 30 s)")
 
 
 @keys.command("retire")
@@ -320,7 +393,86 @@ def keys_retire(kid: str) -> None:
             raise click.ClickException(str(exc)) from None
     if not done:
         raise click.ClickException(f"no live key {kid}")
-    click.echo(f"retired {kid}")
+    click.echo(f"retired {kid}; running workers stop accepting it within seconds (at most 30 s)")
+
+
+@main.group()
+def holidays() -> None:
+    """The working-day calendar of objection and repair deadlines (法定节假日与调休)."""
+
+
+@holidays.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file and say what it holds; store "
+              "nothing.")
+@click.option("--operator", "operator", default=None,
+              help="Who loads it, for the audit log (default: the login name).")
+def holidays_load(file: Path, dry_run: bool, operator: str | None) -> None:
+    """Load the State Council holiday schedule of one or more years from FILE.
+
+    FILE has the format of the shipped holidays_cn.json: {"years": {"2027": {"notice": "国务院办公厅
+    关于2027年部分节假日安排的通知 …", "holidays": [{"name": "元旦", "off": ["2027-01-01",
+    "2027-01-03"], "make_up_workdays": []}, …]}}}. Every year must name all seven 法定节假日; a
+    year already loaded (or shipped) is replaced. Running workers use it for the next deadline
+    they compute, and open objections and pending repairs get their due dates recomputed.
+    """
+    from xinyi_api.accountability.calendar import ScheduleError, load_schedules, read_schedule_file
+    from xinyi_api.auth.tokens import Principal
+
+    try:
+        schedules = read_schedule_file(file)
+    except ScheduleError as exc:
+        raise click.ClickException(f"{file}: {exc}") from None
+    for year, spec in sorted(schedules.items()):
+        click.echo(f"{year}: {len(spec['holidays'])} holidays — {spec['notice']}")
+    if dry_run:
+        click.echo("dry run: nothing stored")
+        return
+    name = operator or os.environ.get("USER") or "cli"
+    principal = Principal(sub=f"operator:{name}", role="operator")
+    settings = _settings()
+    with _database(settings) as s:
+        report = _run(s, lambda conn: load_schedules(conn, schedules, principal=principal,
+                                                     endpoint="cli:holidays load"))
+    click.echo(f"loaded {', '.join(str(y) for y in report.years)}; due dates moved: "
+               f"{report.objections_moved} open objection(s), {report.repairs_moved} pending "
+               "repair(s)")
+
+
+@holidays.command("list")
+@AS_OF
+def holidays_list(as_of: datetime | None) -> None:
+    """The years with an official schedule, where each comes from, and what is missing."""
+    from xinyi_api.accountability.calendar import (
+        calendar_for,
+        missing_schedule_warning,
+        shipped_schedules,
+    )
+    from xinyi_api.clock import Clock
+
+    settings = _settings()
+    today = as_of.date() if as_of is not None else Clock(settings.tz).today()
+
+    async def job(conn: asyncpg.Connection) -> list[str]:
+        loaded = {r["year"]: r for r in await conn.fetch(
+            "SELECT year, notice, loaded_by, loaded_at FROM holiday_schedules")}
+        calendar = await calendar_for(conn)
+        lines = []
+        for year in sorted(calendar.years):
+            row = loaded.get(year)
+            if row is not None:
+                lines.append(f"{year}\tloaded {row['loaded_at']:%Y-%m-%d} by "
+                             f"{row['loaded_by']}\t{row['notice']}")
+            else:
+                lines.append(f"{year}\tshipped\t{shipped_schedules()[year]['notice']}")
+        warning = missing_schedule_warning(calendar.missing_years(today))
+        if warning:
+            lines.append(f"WARNING: {warning}")
+        return lines
+
+    with _database(settings) as s:
+        for line in _run(s, job):
+            click.echo(line)
 
 
 @main.group()

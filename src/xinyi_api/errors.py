@@ -16,6 +16,7 @@ from litestar.plugins.problem_details import (
     ProblemDetailsPlugin,
 )
 
+from xinyi_api.db.pool import DatabaseUnavailable, unavailability
 from xinyi_api.inputs.types import readable_validation_message
 
 log = logging.getLogger(__name__)
@@ -151,7 +152,24 @@ def _readable(error: Any) -> Any:
     return error
 
 
+def _database_unavailable(down: DatabaseUnavailable) -> ProblemDetailsException:
+    log.warning("answering 503: %s", down.detail)
+    return ProblemDetailsException(
+        detail=f"The database is not available right now ({down.detail}); try again shortly.",
+        status_code=503,
+        type_=PROBLEM_TYPE_PREFIX + "database-unavailable",
+        title="Service unavailable",
+        headers={"Retry-After": str(down.retry_after)},
+        extra={"database": down.reason},
+    )
+
+
 def _unexpected(exc: Exception) -> ProblemDetailsException:
+    # Losing the database is not a bug: whatever query noticed it, the caller gets a 503 with
+    # Retry-After (``xinyi_api.db.pool``), and the next request tries again.
+    down = unavailability(exc)
+    if down is not None:
+        return _database_unavailable(down)
     log.error("unhandled error", exc_info=exc)
     return ProblemDetailsException(
         detail="The server hit an unexpected error; it has been logged.",

@@ -8,9 +8,19 @@ New signatures always use the newest live key of a purpose; older live keys keep
 an operator retires them (``xinyi-api keys retire KID``).  Every live public key is published at
 ``/.well-known/jwks.json``.
 
-Each worker keeps the keys in memory and reloads them when it meets an unknown ``kid`` (a key
-another worker just created) or when its copy is older than ``REFRESH_SECONDS``, so a rotation
-or retirement reaches every worker within that time, with no per-process state of record.
+Each worker keeps the keys in memory. A rotation or retirement reaches every worker within
+``REFRESH_SECONDS`` (30 s, the README's promise), normally within milliseconds:
+
+* a trigger on ``signing_keys`` (``migrations/0005_signing_key_notifications.sql``) sends
+  ``NOTIFY xinyi_keys`` on commit, and each worker's ``KeyWatcher`` (one LISTEN connection)
+  reloads the keys when it hears it, and again each time it reconnects;
+* whatever happens to notifications (a dropped connection, a pooler that does not pass LISTEN
+  on), the watcher also reloads every ``REFRESH_SECONDS``;
+* a token naming an unknown ``kid`` (a key another worker just created) reloads at once;
+* nothing is signed with a key the database no longer has as the newest live one:
+  ``KeyStore.signing_key(conn, purpose)`` checks it in the signing transaction and reloads first
+  if it changed, so a worker that has not heard of a retirement yet still never signs with the
+  retired key.
 
 Private keys are stored encrypted with ``XINYI_SECRET_KEY``: Ed25519 keys as PKCS#8 PEM (PBES2),
 BLS keys — which PKCS#8 has no algorithm identifier for — as a PEM block holding the 32-byte
@@ -21,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import logging
 import os
 import time
@@ -45,6 +56,8 @@ ALGORITHM_FOR: Final[dict[Purpose, Algorithm]] = {"access": "Ed25519", "code": "
 PublicKey: TypeAlias = Ed25519PublicKey | BlsPublicKey
 PrivateKey: TypeAlias = Ed25519PrivateKey | BlsPrivateKey
 REFRESH_SECONDS = 30.0
+CHANNEL: Final = "xinyi_keys"
+"""``NOTIFY`` channel of ``signing_keys`` changes (migration 0005)."""
 _KEY_LOCK_ID = 7_202_611_002
 
 BLS_JWK_CRV: Final = "Bls12381G2"
@@ -261,6 +274,32 @@ class KeyStore:
                 else:
                     self._private.setdefault(key.kid, private)
 
+    @property
+    def age(self) -> float:
+        """Seconds since the keys were last read from the database."""
+        return time.monotonic() - self._loaded_at
+
+    async def reload(self, conn: asyncpg.Connection | None = None) -> None:
+        """Read the keys again now (one reload at a time)."""
+        async with self._lock:
+            await self.load(conn)
+
+    async def signing_key(self, conn: asyncpg.Connection, purpose: Purpose) -> SigningKey:
+        """The key to sign with now: the newest live key of ``purpose`` *as the database has it*,
+        read through ``conn`` (the signing request's own connection).
+
+        This worker's copy may not have heard of a rotation or a retirement yet; if its newest
+        key is not the database's, the keys are reloaded first. So a retired key never signs
+        anything again, wherever the request lands. Call it right before signing.
+        """
+        newest = await conn.fetchval(
+            "SELECT max(number) FROM signing_keys WHERE purpose = $1 AND retired_at IS NULL",
+            purpose)
+        local = next((k for k in self._keys.values() if k.purpose == purpose), None)
+        if local is None or self.newest(purpose).number != newest:
+            await self.reload(conn)
+        return self.newest(purpose)
+
     async def refresh_if_stale(self, *, force: bool = False) -> None:
         # A forced refresh (unknown kid) still waits a second between loads, so a flood of
         # tokens with made-up kids cannot turn into a flood of queries.
@@ -315,3 +354,101 @@ class KeyStore:
 
     def jwks(self) -> dict[str, Any]:
         return {"keys": [k.public_jwk for k in sorted(self._keys.values(), key=lambda k: k.kid)]}
+
+
+class KeyWatcher:
+    """Keeps a worker's ``KeyStore`` current: reloads on ``NOTIFY xinyi_keys``, on every
+    (re)connection, and every ``refresh_seconds`` whatever happens to notifications.
+
+    One dedicated LISTEN connection per worker, reconnecting with back-off like the code
+    change listener (``xinyi_api.codes.listener``). A failed reload keeps the keys it had: they
+    cannot have changed while the database cannot be read.
+    """
+
+    def __init__(self, store: KeyStore, url: str, *, refresh_seconds: float = REFRESH_SECONDS,
+                 listen: bool = True, ping_interval: float = 5.0,
+                 max_backoff: float = 10.0) -> None:
+        self.store = store
+        self.url = url
+        self.refresh_seconds = refresh_seconds
+        self.listen = listen
+        self.ping_interval = ping_interval
+        self.max_backoff = max_backoff
+        self.listening = asyncio.Event()
+        self.reloads = 0
+        self._changed = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def _on_notify(self, _conn: asyncpg.Connection, _pid: int, _channel: str,
+                   _payload: str) -> None:
+        self._changed.set()
+
+    async def _reload(self) -> None:
+        self._changed.clear()
+        await self.store.reload()
+        self.reloads += 1
+
+    async def _wait_for_change(self, conn: asyncpg.Connection | None, lost: asyncio.Event) -> None:
+        """Until a notification, the connection is lost, or the keys are due for a reload."""
+        while not lost.is_set():
+            due = self.refresh_seconds - self.store.age
+            if self._changed.is_set() or due <= 0:
+                return
+            try:
+                await asyncio.wait_for(self._changed.wait(), min(due, self.ping_interval))
+            except TimeoutError:
+                if conn is not None:
+                    # A silent network failure never fires the termination listener.
+                    await asyncio.wait_for(conn.fetchval("SELECT 1"), self.ping_interval)
+
+    async def _session(self) -> None:
+        lost = asyncio.Event()
+        conn: asyncpg.Connection | None = None
+        if self.listen:
+            conn = await asyncpg.connect(
+                self.url, timeout=self.ping_interval,
+                server_settings={"application_name": "xinyi-api key watcher"})
+        try:
+            if conn is not None:
+                conn.add_termination_listener(lambda _c: lost.set())
+                await conn.add_listener(CHANNEL, self._on_notify)
+                self.listening.set()
+            # Whatever changed while nobody was listening.
+            await self._reload()
+            while not lost.is_set():
+                await self._wait_for_change(conn, lost)
+                if not lost.is_set():
+                    await self._reload()
+        finally:
+            self.listening.clear()
+            if conn is not None and not conn.is_closed():
+                conn.terminate()
+
+    async def _run(self) -> None:
+        backoff = 0.2
+        while True:
+            try:
+                await self._session()
+                backoff = 0.2
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("signing-key watcher interrupted (%s: %s); retrying in %.1f s",
+                            type(exc).__name__, exc, backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, self.max_backoff)
+
+    async def start(self, wait: float = 5.0) -> None:
+        """Start watching; wait up to ``wait`` seconds for the LISTEN connection."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="xinyi-key-watcher")
+        if self.listen:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.listening.wait(), wait)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

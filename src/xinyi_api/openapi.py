@@ -64,6 +64,10 @@ BAD_TOKEN = (Problem(401, "invalid-token", "Authentication required",
              Problem(401, "token-expired", "Authentication required", "the token has expired"))
 BAD_INPUT = Problem(400, "invalid-request", "Invalid request",
                     "Validation failed for GET /api/v1/stores")
+DATABASE_DOWN = Problem(503, "database-unavailable", "Service unavailable",
+                        "The database is not available right now; try again shortly.")
+NO_DATABASE = ("/health",)
+"""Operations that never touch the database (everything else may answer 503)."""
 BAD_CHARACTER = Problem(400, "invalid-character", "Invalid request",
                         "U+202E RIGHT-TO-LEFT OVERRIDE is not allowed in text")
 BODY_PROBLEMS = (Problem(413, "body-too-large", "Request body too large",
@@ -143,6 +147,8 @@ def operation_problems(handler: HTTPRouteHandler | None, path: str, operation: d
             found.add(extra)
     if not _is_public_path(path, public_paths):
         found.update(BAD_TOKEN)
+    if path not in NO_DATABASE and not path.startswith("/schema"):
+        found.add(DATABASE_DOWN)
     if operation.get("parameters") or operation.get("requestBody"):
         found.add(BAD_INPUT)
     if any(p.get("in") == "query" for p in operation.get("parameters", ())):

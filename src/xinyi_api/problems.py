@@ -49,11 +49,13 @@ class Problem:
 
 
 def http_problems() -> list[Problem]:
-    """Problems the framework layer answers (``errors._HTTP_SLUGS``), not raised by our code."""
+    """Problems the framework layer answers (``errors._HTTP_SLUGS``) and those ``errors`` maps
+    from exceptions that are not ``AppError``s (a bug, a database that does not answer)."""
     from xinyi_api.errors import _HTTP_SLUGS
 
     return [*(Problem(status, slug, title) for status, (slug, title) in _HTTP_SLUGS.items()),
-            Problem(500, "internal-error", "Internal server error")]
+            Problem(500, "internal-error", "Internal server error"),
+            Problem(503, "database-unavailable", "Service unavailable")]
 
 
 # --- reading one function ------------------------------------------------------------------

@@ -11,6 +11,7 @@ import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from ipaddress import ip_network
 from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -38,6 +39,9 @@ class Settings:
     data_dir: Path = Path(".xinyi")
     db_pool_min: int = 2
     db_pool_max: int = 10
+    db_acquire_timeout: float = 0.5
+    """``XINYI_DB_ACQUIRE_TIMEOUT``: the longest (s) a request waits for a database connection
+    (a free slot, a new connection, the liveness check of an idle one) before it answers 503."""
     migrate_on_start: bool = True
     public_base_url: str = "http://127.0.0.1:8000"
     programme_name: str = "信用淮南 · 诚信码"
@@ -67,6 +71,10 @@ class Settings:
     """``XINYI_RATE_LIMITS``: overrides of the default limits, ``(name, count, seconds)``."""
     personal_code_ttl: int = 60
     """``XINYI_PERSONAL_CODE_TTL``: lifetime (s, 10–60) of a 动态个人信用码."""
+    trusted_proxies: tuple[str, ...] = ()
+    """``XINYI_TRUSTED_PROXIES``: networks (canonical CIDR text) of the reverse proxies whose
+    ``X-Forwarded-For`` names the client (``xinyi_api.consumers.context``); empty: the TCP peer
+    is the client."""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -91,6 +99,8 @@ class Settings:
             data_dir=data_dir,
             db_pool_min=_get(env, "XINYI_DB_POOL_MIN", _int_range(0, 500), 2),
             db_pool_max=_get(env, "XINYI_DB_POOL_MAX", _int_range(1, 500), 10),
+            db_acquire_timeout=_get(env, "XINYI_DB_ACQUIRE_TIMEOUT", _float_range(0.05, 30.0),
+                                    0.5),
             migrate_on_start=_get(env, "XINYI_MIGRATE_ON_START", _bool, True),
             public_base_url=_get(env, "XINYI_PUBLIC_BASE_URL", _base_url, "http://127.0.0.1:8000"),
             programme_name=_get(env, "XINYI_PROGRAMME_NAME", _non_empty(60), "信用淮南 · 诚信码"),
@@ -115,6 +125,7 @@ class Settings:
                                    _int_range(300, 365 * 86400), 30 * 86400),
             rate_limits=_get(env, "XINYI_RATE_LIMITS", _rate_limits, ()),
             personal_code_ttl=_get(env, "XINYI_PERSONAL_CODE_TTL", _int_range(10, 60), 60),
+            trusted_proxies=_get(env, "XINYI_TRUSTED_PROXIES", _networks, ()),
         )
         if (settings.wechat_appid is None) != (settings.wechat_secret is None):
             raise SettingsError("XINYI_WECHAT_SECRET" if settings.wechat_secret is None
@@ -188,6 +199,19 @@ def _int_range(low: int, high: int) -> Callable[[str], int]:
             raise ValueError(f"expected an integer, got {raw!r}") from None
         if not low <= value <= high:
             raise ValueError(f"must be between {low} and {high}, got {value}")
+        return value
+
+    return parse
+
+
+def _float_range(low: float, high: float) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError(f"expected a number of seconds, got {raw!r}") from None
+        if not low <= value <= high:  # also refuses nan
+            raise ValueError(f"must be between {low:g} and {high:g}, got {raw}")
         return value
 
     return parse
@@ -268,6 +292,28 @@ def _rate_limits(raw: str) -> tuple[tuple[str, int, int], ...]:
         if count < 1 or not 1 <= seconds <= 7 * 86400:
             raise ValueError(f"{name}: count must be ≥ 1 and seconds 1..604800")
         out.append((name, count, seconds))
+    return tuple(out)
+
+
+MAX_TRUSTED_PROXIES = 64
+
+
+def _networks(raw: str) -> tuple[str, ...]:
+    """Comma-separated addresses or CIDR networks, e.g. ``10.0.0.0/8, 192.168.1.10, ::1``;
+    returned as canonical CIDR text (``192.168.1.10/32``)."""
+    out: list[str] = []
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        try:
+            network = ip_network(part, strict=True)
+        except ValueError as exc:
+            raise ValueError(f"{part!r} is not an IP address or CIDR network ({exc})") from None
+        if network.prefixlen == 0:
+            raise ValueError(f"{part!r} would trust every address: name the proxies")
+        out.append(str(network))
+    if len(out) > MAX_TRUSTED_PROXIES:
+        raise ValueError(f"at most {MAX_TRUSTED_PROXIES} networks")
     return tuple(out)
 
 

@@ -6,6 +6,7 @@ import asyncio
 import io
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -20,6 +21,7 @@ from PIL import Image
 from tests.codes.conftest import Client, b32, business, code_of, in_app, varint
 from tests.conftest import app_at, assert_problem, auth, make_token
 from xinyi_api.bls import BlsPrivateKey
+from xinyi_api.codes.render import SERVED_BORDERS, SERVED_SCALES
 from xinyi_api.codes.token import encode_code_token, parse_code_token, peek_key_number
 from xinyi_api.settings import Settings
 
@@ -178,8 +180,9 @@ async def test_png_decodes_to_the_exact_code_url(
     assert r.headers["content-type"] == "image/png"
     assert _decode(r.content) == [info["code_url"]]
     assert info["code_url"] == f"HTTPS://XINYI.HUAINAN.GOV.CN/C/{info['token']}"
-    big = await client.get(f"/api/v1/codes/{info['token']}.png", params={"scale": 3})
-    assert Image.open(io.BytesIO(big.content)).size[0] < Image.open(io.BytesIO(r.content)).size[0]
+    small = await client.get(f"/api/v1/codes/{info['token']}.png", params={"scale": 4})
+    assert Image.open(io.BytesIO(small.content)).size[0] < Image.open(
+        io.BytesIO(r.content)).size[0]
 
 
 async def test_a_new_code_behind_a_30_character_base_url_prints_as_qr_version_5(
@@ -211,13 +214,46 @@ async def test_svg_is_served_with_its_media_type(
     assert r.text.startswith("<?xml") and "<path" in r.text
 
 
-@pytest.mark.parametrize("params", [{"scale": 0}, {"scale": 41}, {"border": 3}, {"border": 41}])
-async def test_image_size_and_quiet_zone_are_bounded(
-    client: Client, dept_headers: dict[str, str], params: dict[str, int]
+OUT_OF_SET = [{"scale": 0}, {"scale": 5}, {"scale": 9}, {"scale": 33}, {"scale": 40},
+              {"scale": 1000}, {"border": 3}, {"border": 5}, {"border": 40},
+              {"scale": 8, "border": 9}]
+
+
+async def test_only_the_documented_image_variants_are_served(
+    client: Client, dept_headers: dict[str, str]
 ) -> None:
     _, store = await business(client, dept_headers)
     token = (await code_of(client, store["id"]))["token"]
-    assert_problem(await client.get(f"/api/v1/codes/{token}.png", params=params), 400)
+    for ext in ("png", "svg"):
+        for params in OUT_OF_SET:
+            r = await client.get(f"/api/v1/codes/{token}.{ext}", params=params)
+            body = assert_problem(r, 422, "unsupported-image-variant")
+            name = "scale" if params.get("scale", 8) not in SERVED_SCALES else "border"
+            assert body["parameter"] == name and str(params[name]) in body["detail"], params
+            assert body["allowed"] == list(SERVED_SCALES if name == "scale" else SERVED_BORDERS)
+    assert client.app.state.codes.renderer.renders == 0
+
+
+async def test_every_served_variant_is_rendered_once_then_cached(
+    client: Client, dept_headers: dict[str, str]
+) -> None:
+    _, store = await business(client, dept_headers)
+    token = (await code_of(client, store["id"]))["token"]
+    variants = [(ext, scale, border) for ext in ("png", "svg") for scale in SERVED_SCALES
+                for border in SERVED_BORDERS]
+    for _ in range(2):  # e.g. a crawler walking every variant twice, cache-busting to no avail
+        for ext, scale, border in variants:
+            r = await client.get(f"/api/v1/codes/{token}.{ext}",
+                                 params={"scale": scale, "border": border, "nonce": "x"})
+            assert r.status_code == 200, r.text
+            assert r.headers["cache-control"].startswith("public, max-age=")
+    assert client.app.state.codes.renderer.renders == len(variants) == 16
+
+
+def test_docs_list_the_served_variants() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "codes.md").read_text("utf-8")
+    row = next(line for line in docs.splitlines() if "`.svg`" in line and "scale" in line)
+    assert all(f"{n}" in row for n in (*SERVED_SCALES, *SERVED_BORDERS))
 
 
 async def test_image_etag_is_content_addressed_and_if_none_match_gets_304(

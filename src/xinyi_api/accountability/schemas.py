@@ -110,6 +110,11 @@ class ObjectionCreate(Struct, forbid_unknown_fields=True, kw_only=True):
     attachments: Attachments = []
 
 
+PROVISIONAL = ("true while open when the deadline reaches into a year without an official "
+               "holiday schedule: only weekends were skipped there; recomputed when the State "
+               "Council schedule is loaded (xinyi-api holidays load)")
+
+
 class Objection(Struct, kw_only=True):
     id: Annotated[str, Meta(examples=["O0000000012"])]
     record_id: str
@@ -123,6 +128,7 @@ class Objection(Struct, kw_only=True):
     due_on: Annotated[date, Meta(description="last day to decide: 5 working days (seed 002 §5)")]
     overdue: bool
     working_days_left: int
+    deadline_provisional: Annotated[bool, Meta(description=PROVISIONAL)]
     decided_at: datetime | None
     decided_by: str | None
     decision_reason: str | None
@@ -181,6 +187,7 @@ class Repair(Struct, kw_only=True):
     applied_on: date
     due_on: Annotated[date, Meta(description="限时办结: decide by this day")]
     overdue: bool
+    deadline_provisional: Annotated[bool, Meta(description=PROVISIONAL)]
     decided_at: datetime | None
     decided_by: str | None
     decision_reason: str | None

@@ -25,7 +25,8 @@ from xinyi_api.accountability import schemas as s
 from xinyi_api.accountability.calendar import (
     OBJECTION_WORKING_DAYS,
     REPAIR_WORKING_DAYS,
-    official_calendar,
+    HolidayCalendar,
+    calendar_for,
 )
 from xinyi_api.accountability.repair_rules import earliest_repair_on
 from xinyi_api.auth.guards import ensure_region
@@ -85,8 +86,8 @@ def _attachments(items: Sequence[s.Attachment]) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------ views
 
 
-def objection_view(row: Row, record: CreditRecord, today: date) -> s.Objection:
-    cal = official_calendar()
+def objection_view(row: Row, record: CreditRecord, today: date,
+                   cal: HolidayCalendar) -> s.Objection:
     open_ = row["status"] == "open"
     left = cal.working_days_between(today, row["due_on"]) if open_ else 0
     return s.Objection(
@@ -95,12 +96,15 @@ def objection_view(row: Row, record: CreditRecord, today: date) -> s.Objection:
         attachments=msgspec.convert(row["attachments"], list[s.Attachment]),
         status=row["status"], status_label=s.OBJECTION_STATUS_LABELS[row["status"]],
         filed_on=row["filed_on"], due_on=row["due_on"], overdue=open_ and row["due_on"] < today,
-        working_days_left=left, decided_at=row["decided_at"], decided_by=row["decided_by"],
+        working_days_left=left,
+        deadline_provisional=open_ and cal.provisional(row["filed_on"], row["due_on"]),
+        decided_at=row["decided_at"], decided_by=row["decided_by"],
         decision_reason=row["decision_reason"], record=record,
     )
 
 
-def repair_view(row: Row, record: CreditRecord, today: date) -> s.Repair:
+def repair_view(row: Row, record: CreditRecord, today: date,
+                cal: HolidayCalendar) -> s.Repair:
     return s.Repair(
         id=row["id"], record_id=row["record_id"], subject_id=row["subject_id"],
         merchant_id=row["merchant_id"], statement=row["statement"],
@@ -108,6 +112,8 @@ def repair_view(row: Row, record: CreditRecord, today: date) -> s.Repair:
         commitment_id=row["commitment_id"], status=row["status"],
         status_label=s.REPAIR_STATUS_LABELS[row["status"]], applied_on=row["applied_on"],
         due_on=row["due_on"], overdue=row["status"] == "pending" and row["due_on"] < today,
+        deadline_provisional=(row["status"] == "pending"
+                              and cal.provisional(row["applied_on"], row["due_on"])),
         decided_at=row["decided_at"], decided_by=row["decided_by"],
         decision_reason=row["decision_reason"], record=record,
     )
@@ -132,13 +138,15 @@ async def _records(conn: asyncpg.Connection, ids: Sequence[str]) -> dict[str, Cr
 async def objection_views(conn: asyncpg.Connection, rows: Sequence[Row],
                           today: date) -> list[s.Objection]:
     records = await _records(conn, [r["record_id"] for r in rows])
-    return [objection_view(r, records[r["record_id"]], today) for r in rows]
+    cal = await calendar_for(conn)
+    return [objection_view(r, records[r["record_id"]], today, cal) for r in rows]
 
 
 async def repair_views(conn: asyncpg.Connection, rows: Sequence[Row],
                        today: date) -> list[s.Repair]:
     records = await _records(conn, [r["record_id"] for r in rows])
-    return [repair_view(r, records[r["record_id"]], today) for r in rows]
+    cal = await calendar_for(conn)
+    return [repair_view(r, records[r["record_id"]], today, cal) for r in rows]
 
 
 # ------------------------------------------------------------------ objections 异议
@@ -158,7 +166,7 @@ async def file_objection(
         if record["status"] in ("repaired", "withdrawn"):
             raise Conflict(f"record {record_id} is {record['status']}; nothing to dispute",
                            slug="record-final")
-        due_on = official_calendar().add_working_days(today, OBJECTION_WORKING_DAYS)
+        due_on = (await calendar_for(conn)).add_working_days(today, OBJECTION_WORKING_DAYS)
         objection_id: str = await conn.fetchval(
             q.insert_objection, record_id, record["subject_id"], principal.sub, data.reason,
             _attachments(data.attachments), today, due_on,
@@ -304,7 +312,7 @@ async def apply_repair(
             record["source_department"], f"信用修复承诺书 ({record_id})", data.commitment,
             principal.sub, today, None,
         )
-        due_on = official_calendar().add_working_days(today, REPAIR_WORKING_DAYS)
+        due_on = (await calendar_for(conn)).add_working_days(today, REPAIR_WORKING_DAYS)
         repair_id: str = await conn.fetchval(
             q.insert_repair, record_id, record["subject_id"], principal.sub, data.statement,
             _attachments(data.evidence), commitment["id"], today, due_on,
@@ -458,9 +466,10 @@ async def read_full_file(
                                endpoint=endpoint, purpose=purpose)
     records = [to_record(r) for r in await conn.fetch(q.all_records_of, subject_id)]
     by_id = {r.id: r for r in records}
-    objections = [objection_view(r, by_id[r["record_id"]], today)
+    cal = await calendar_for(conn)
+    objections = [objection_view(r, by_id[r["record_id"]], today, cal)
                   for r in await conn.fetch(q.objections_of_subject, subject_id)]
-    repairs = [repair_view(r, by_id[r["record_id"]], today)
+    repairs = [repair_view(r, by_id[r["record_id"]], today, cal)
                for r in await conn.fetch(q.repairs_of_subject, subject_id)]
     commitments = [commitment_view(r)
                    for r in await conn.fetch(q.commitments_of_subject, subject_id, 1000)]

@@ -28,6 +28,8 @@ __all__ = [
     "MIN_BORDER",
     "MIN_SCALE",
     "POSTER_SIZE",
+    "SERVED_BORDERS",
+    "SERVED_SCALES",
     "TextBlock",
     "fit_text",
     "qr_version",
@@ -43,6 +45,16 @@ MAX_SCALE: Final = 40
 MIN_BORDER: Final = 4
 MAX_BORDER: Final = 40
 """Quiet zone 静区 in modules."""
+
+SERVED_SCALES: Final = (4, 8, 16, 32)
+"""The scales the HTTP API serves (``GET /api/v1/codes/{token}.png|.svg?scale=``): 4 for screens,
+8 (the default) for stickers, 16 and 32 for large prints (a version-5 code is 45 modules with its
+quiet zone: 180 to 1440 px). Any other size is the SVG, which scales without loss. A short list
+keeps every variant cacheable: an anonymous caller cannot make the server render new images by
+inventing sizes (docs/codes.md)."""
+
+SERVED_BORDERS: Final = (4, 8)
+"""The quiet zones 静区 (modules) the HTTP API serves: the standard 4, or a wider 8."""
 
 MAX_URL_LENGTH: Final = 512
 """Longest URL accepted; a code URL is ~150 characters, so anything longer is a caller bug."""

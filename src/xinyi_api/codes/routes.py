@@ -43,10 +43,11 @@ ENTERPRISE_ID = PathParameter(pattern=r"^E[0-9]{8}$", description="enterprise id
 # No length or pattern limit here: anything that is not a genuine token must answer 404 (not the
 # 400 of a failed parameter check); parse_code_token checks the length before anything else.
 TOKEN = PathParameter(description="the code token 码令牌 (base32, case-insensitive)")
-SCALE = QueryParameter(ge=render.MIN_SCALE, le=render.MAX_SCALE,
-                       description="pixels per QR module (1–40)")
-BORDER = QueryParameter(ge=render.MIN_BORDER, le=render.MAX_BORDER,
-                        description="quiet zone 静区 in modules (4–40; never less than 4)")
+SCALE = QueryParameter(description="pixels per QR module: one of "
+                       f"{', '.join(map(str, render.SERVED_SCALES))} (default 8); another "
+                       "value is 422 `unsupported-image-variant`")
+BORDER = QueryParameter(description="quiet zone 静区 in modules: one of "
+                        f"{', '.join(map(str, render.SERVED_BORDERS))} (default 4)")
 IMAGE_CACHE_CONTROL = "public, max-age=86400"
 POSTER_CACHE_CONTROL = "public, max-age=300"
 H5_HEADERS = {
@@ -181,6 +182,16 @@ NOT_MODIFIED = ResponseSpec(None, generate_examples=False,
 _IMAGE_FILE = re.compile(r"^(?P<token>[^.]{1,200})\.(?P<ext>png|svg)$")
 
 
+def _served(name: str, value: int, allowed: tuple[int, ...]) -> None:
+    """Only the documented variants: each is rendered once per code and then cached, so no
+    query string can make the server render something new (docs/codes.md)."""
+    if value not in allowed:
+        listed = ", ".join(map(str, allowed))
+        raise Unprocessable(f"{name} must be one of {listed}, got {value}",
+                            slug="unsupported-image-variant", parameter=name,
+                            allowed=list(allowed))
+
+
 def _image_response(
     data: bytes, etag: str, media_type: str, cache_control: str
 ) -> Response[bytes]:
@@ -200,10 +211,12 @@ class CodeImageController(Controller):
         "/{file:str}",
         summary="The QR image of a code: `{token}.png` or `{token}.svg`",
         description="Black on white, error correction M, quiet zone of at least 4 modules. "
-        "Content-addressed: the ETag is the same on every server for the same image, and "
-        "`If-None-Match` gets a 304. 404 for a malformed or forged token, 410 for a replaced "
-        "code.",
-        raises=SCAN_ERRORS,
+        "Only the documented variants are served (`scale` 4, 8, 16 or 32; `border` 4 or 8), "
+        "anything else is 422 `unsupported-image-variant` naming the parameter; for other sizes "
+        "use the SVG. Content-addressed: the ETag is the same on every server for the same "
+        "image, and `If-None-Match` gets a 304. 404 for a malformed or forged token, 410 for a "
+        "replaced code.",
+        raises=[*SCAN_ERRORS, Unprocessable],
         responses={200: ResponseSpec(bytes, media_type="image/png", description="PNG or SVG",
                                      generate_examples=False),
                    304: NOT_MODIFIED},
@@ -218,6 +231,8 @@ class CodeImageController(Controller):
         match = _IMAGE_FILE.fullmatch(file)
         if match is None:
             raise NotFound("ask for {token}.png or {token}.svg", slug="unknown-code")
+        _served("scale", scale, render.SERVED_SCALES)
+        _served("border", border, render.SERVED_BORDERS)
         runtime = _runtime(request)
         entry = await runtime.resolve(match["token"], runtime.clock.today())
         url = _url_of(runtime, entry)

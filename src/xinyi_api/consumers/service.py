@@ -40,6 +40,7 @@ async def _issue_pair(conn: asyncpg.Connection, keys: KeyStore, settings: Settin
     refresh = REFRESH_PREFIX + secrets.token_urlsafe(32)
     await conn.execute(q.insert_refresh, token_hash(refresh), family, account_id, role,
                        settings.refresh_token_ttl)
+    await keys.signing_key(conn, "access")  # never sign with a key retired since the last reload
     access = issue_token(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
                          subject=account_id, role=role, ttl_seconds=settings.access_token_ttl,
                          now=now)

@@ -15,7 +15,7 @@ SELECT id FROM subjects WHERE uscc = $1;
 
 -- name: get_subject_for_update
 SELECT id, type, enterprise_id, name, region_code, industry, address, latitude, longitude,
-       closed_at, closed_reason
+       closed_at, closed_reason, created_by
 FROM subjects WHERE id = $1 FOR UPDATE;
 
 -- name: get_subject_kind

@@ -15,6 +15,14 @@ from xinyi_api.errors import Conflict, Forbidden, NotFound, Unauthorized, Unproc
 from xinyi_api.subjects import schemas, service
 
 DEPARTMENT_ERRORS = [Unauthorized, Forbidden, NotFound, Unprocessable]
+RECLASSIFY = (
+    "A department of the subject's region may change its name, address, location and closure. "
+    "Its classification — `industry` and `region_code`, which decide the scenarios and measures "
+    "that apply — belongs to the department that registered it, or an operator: any other "
+    "department gets 403 `not-subject-owner`, and an operator may change nothing else (403 "
+    "`forbidden`). A classification change is audited as `enterprise.reclassify` / "
+    "`store.reclassify` with the values before and after."
+)
 ENTERPRISE_ID = PathParameter(pattern=r"^E[0-9]{8}$", description="enterprise id")
 STORE_ID = PathParameter(pattern=r"^S[0-9]{8}$", description="store id")
 
@@ -50,9 +58,10 @@ class EnterpriseController(Controller):
 
     @patch(
         "/{enterprise_id:str}",
-        guards=[requires("department")],
+        guards=[requires("department", "operator")],
         summary="Change an enterprise, or mark it closed (歇业)",
-        description="Closing an enterprise closes its stores too; nothing is deleted.",
+        description="Closing an enterprise closes its stores too; nothing is deleted. "
+        + RECLASSIFY,
         raises=DEPARTMENT_ERRORS,
     )
     async def update(
@@ -128,8 +137,9 @@ class StoreController(Controller):
 
     @patch(
         "/{store_id:str}",
-        guards=[requires("department")],
+        guards=[requires("department", "operator")],
         summary="Change a store, or mark it closed",
+        description=RECLASSIFY,
         raises=DEPARTMENT_ERRORS,
     )
     async def update(

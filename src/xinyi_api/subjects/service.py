@@ -17,7 +17,7 @@ from xinyi_api.auth.guards import ensure_region, region_prefix
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.codes.signer import CodeSigner, code_url_for
 from xinyi_api.db.queries import Queries, like_pattern
-from xinyi_api.errors import Conflict, NotFound, Unprocessable
+from xinyi_api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from xinyi_api.grading.engine import GRADE_LABELS
 from xinyi_api.grading.service import Grader
 from xinyi_api.subjects import schemas
@@ -26,6 +26,26 @@ from xinyi_api.subjects.uscc import InvalidUSCC, normalize_uscc
 q = Queries.beside(__file__)
 
 _UPDATABLE = ("name", "region_code", "industry", "address", "latitude", "longitude")
+CLASSIFICATION = ("industry", "region_code")
+"""Fields that classify a subject: which scenarios, measures and regional departments apply to
+it. Only its owning department (``subjects.created_by``, the one that registered it) or an
+operator changes them. The kind (enterprise / 个体工商户 / store) never changes: it follows from
+the 统一社会信用代码 and the way the subject was registered."""
+
+
+def ensure_may_reclassify(principal: Principal, subject: asyncpg.Record | dict[str, Any],
+                          fields: list[str]) -> str:
+    """403 ``not-subject-owner`` unless ``principal`` owns the subject or is an operator;
+    return which of the two (for the audit entry)."""
+    if principal.role == "operator":
+        return "operator"
+    owner = subject["created_by"]
+    if owner is None or principal.department != owner:
+        raise Forbidden(
+            f"only the department that registered {subject['id']} ({owner or 'unknown'}) or an "
+            f"operator may change its {' and '.join(fields)}",
+            slug="not-subject-owner", owner_department=owner, fields=fields)
+    return "owner"
 
 
 def grade_summary(row: asyncpg.Record | dict[str, Any]) -> schemas.GradeSummary | None:
@@ -129,11 +149,18 @@ async def update_subject(
     changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
     if not changes:
         raise Unprocessable("nothing to change: the body names no field", slug="empty-update")
+    if principal.role == "operator" and set(changes) - set(CLASSIFICATION):
+        raise Forbidden("an operator corrects only the classification (industry, region_code); "
+                        "the subject's details and closure are for its departments")
     async with conn.transaction():
         row = await conn.fetchrow(q.get_subject_for_update, subject_id)
         if row is None or (row["type"] == "store") != store:
             raise NotFound(f"no {'store' if store else 'enterprise'} {subject_id}")
         ensure_region(principal, row["region_code"])
+        reclassified = {k: [row[k], changes[k]] for k in CLASSIFICATION
+                        if k in changes and changes[k] != row[k]}
+        acting_as = (ensure_may_reclassify(principal, row, sorted(reclassified))
+                     if reclassified else None)
         values = {k: changes.get(k, row[k]) for k in _UPDATABLE}
         if "region_code" in changes:
             ensure_region(principal, values["region_code"])
@@ -157,9 +184,14 @@ async def update_subject(
                                              closed_reason or "所属企业已歇业")
             affected += [r["id"] for r in closed_stores]
         await grader.regrade(conn, affected, today)
-        await audit.append(conn, principal, action=f"{'store' if store else 'enterprise'}.update",
-                           subject_id=subject_id, endpoint=endpoint,
-                           detail={"fields": sorted(changes)})
+        kind = "store" if store else "enterprise"
+        detail: dict[str, Any] = {"fields": sorted(changes)}
+        if reclassified:
+            # [before, after] of each classification field, and by what right.
+            detail |= {"classification": reclassified, "as": acting_as}
+        await audit.append(conn, principal,
+                           action=f"{kind}.reclassify" if reclassified else f"{kind}.update",
+                           subject_id=subject_id, endpoint=endpoint, detail=detail)
 
 
 async def get_enterprise(
