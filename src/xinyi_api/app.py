@@ -49,7 +49,7 @@ from xinyi_api.scenarios.partners import offers_contributor
 from xinyi_api.scenarios.registry import ScenarioRegistry, registry_for
 from xinyi_api.scenarios.routes import CONTROLLERS as SCENARIO_CONTROLLERS
 from xinyi_api.scenarios.routes import scenario_routers
-from xinyi_api.scenarios.service import badge_contributor
+from xinyi_api.scenarios.service import badge_contributor, scheme_grade_reader
 from xinyi_api.settings import Settings
 from xinyi_api.subjects.routes import EnterpriseController, StoreController
 from xinyi_api.web import XinyiApp
@@ -206,11 +206,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     document_access(app)
     app.state.settings = settings
     app.state.grader = grader
+    app.state.scheme_grades = scheme_grade_reader(scenarios, grader)
     app.state.clock = clock or Clock(settings.tz)
     # 诚信码: extension points other modules append to (see xinyi_api.codes.hooks).
     app.state.profile_contributors = []
     app.state.scan_hooks = []
-    app.state.profile_contributors.append(badge_contributor(scenarios))
+    app.state.profile_contributors.append(badge_contributor(scenarios, grader))
     app.state.profile_contributors.append(offers_contributor(scenarios))
     # Consumers and ratings: visit proofs on scan, the rating summary on the profile.
     app.state.profile_contributors.append(rating_contributor(scenarios))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Any, Literal
 
+import asyncpg
 import msgspec
 from msgspec import Struct
 
@@ -72,6 +74,12 @@ class GradeHistoryItem(Struct, kw_only=True):
     grade: Grade
     score: int | None
     computed_at: datetime
+
+
+SchemeGradeReader = Callable[[asyncpg.Connection, str, str, date], Awaitable[GradeView | None]]
+"""``(conn, subject_id, scheme, today) → the current grade under a scenario scheme, or None``:
+what ``GET /subjects/{id}/grade?scheme=KEY`` asks the scenarios package (which knows which
+scenarios are enabled, what they cover and whether a stored grade is current)."""
 
 
 def grade_view(row: Any) -> GradeView:

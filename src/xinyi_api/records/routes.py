@@ -14,7 +14,7 @@ from xinyi_api.auth.tokens import Principal
 from xinyi_api.deps import DB, ClockDep, GraderDep
 from xinyi_api.errors import Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
 from xinyi_api.grading import service as grading
-from xinyi_api.grading.schemas import GradeHistoryItem, GradeView, grade_view
+from xinyi_api.grading.schemas import GradeHistoryItem, GradeView, SchemeGradeReader, grade_view
 from xinyi_api.records import schemas, service
 from xinyi_api.subjects.service import q as subject_queries
 
@@ -101,11 +101,19 @@ class GradeController(Controller):
         raises=[NotFound],
     )
     async def read(
-        self, subject_id: Annotated[str, SUBJECT_ID], db: DB,
-        scheme: Annotated[str, SCHEME] = "public",
+        self, request: Request[Any, Any, Any], subject_id: Annotated[str, SUBJECT_ID], db: DB,
+        clock: ClockDep, scheme: Annotated[str, SCHEME] = "public",
     ) -> GradeView:
         async with db.read.acquire() as conn:
-            return await _public_grade(conn, subject_id, scheme)
+            if scheme == "public":
+                return await _public_grade(conn, subject_id)
+            # A scenario's grade: only while it is enabled and covers the subject, and never a
+            # stored grade older than the scenario's configuration (xinyi_api.scenarios).
+            reader: SchemeGradeReader = request.app.state.scheme_grades
+            view = await reader(conn, subject_id, scheme, clock.today())
+            if view is None:
+                raise NotFound(f"no {scheme} grade for {subject_id}")
+            return view
 
     @get("/history", summary="How a subject's grade changed", raises=[NotFound])
     async def history(

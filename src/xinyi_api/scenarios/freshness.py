@@ -1,41 +1,208 @@
-"""Scenario grades that are never stale: start-up upgrades when rules change.
+"""Scenario grades that are never stale (docs/plugins.md, "Never stale").
 
-Run at start-up (after migrations) for each enabled scenario: enabling a scenario grades its
-subjects, bumping ``rule_version`` regrades them, and ``grade_history`` keeps the old version's
-grades. One process does it per scenario (an advisory lock); the others go on starting.
+A stored scenario grade depends on more than the subject's file: on the scenario's rule version,
+on what it covers (subject types, industries) and on whether it is enabled at all. Each of these
+is part of a per-scheme fingerprint kept in ``scenario_states``:
+
+- at start, every worker records the fingerprints of its enabled scenarios (and marks schemes it
+  does not enable as disabled); a fingerprint that changed resets that scheme's refresh;
+- one worker per scheme (an advisory lock) then regrades the covered subjects in the background,
+  in id order and in batches of one transaction each, logging its progress, while the service
+  serves; an interrupted refresh resumes at the next start from its cursor;
+- until the refresh has passed a subject, its stored grade under the scheme is not served as
+  current: readers grade it on the fly (``current_grades``). A disabled scenario's grades, and a
+  grade of a subject the scenario no longer covers, are never served at all.
+
+A scenario disabled, then enabled again after a severe penalty, therefore shows the new grade at
+once — not the A it had before — and the stored grades catch up within the refresh.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+from datetime import date
 
+import asyncpg
 from litestar import Litestar
 
-from xinyi_api.grading.regrade import run_scheme_upgrade
+from xinyi_api.db.queries import Queries
+from xinyi_api.grading.engine import CreditFile, Grade, GradeResult
+from xinyi_api.grading.service import Grader
+from xinyi_api.scenarios.model import Scenario
 from xinyi_api.scenarios.registry import ScenarioRegistry
 
 log = logging.getLogger(__name__)
+q = Queries.beside(__file__)
+
+DISABLED = "disabled"
+BATCH_SIZE = 1000
+
+__all__ = ["CurrentGrade", "current_grades", "fingerprint", "reconcile", "refresh",
+           "scenario_lifespan"]
 
 
-async def upgrade_scenario_grades(app: Litestar) -> None:
-    """Grade every subject whose scenario grade is missing or under an older rule version."""
-    registry: ScenarioRegistry = app.state.scenarios
-    today = app.state.clock.today()
-    async with app.state.db.write.acquire() as conn:
-        for s in registry.scenarios:
-            report = await run_scheme_upgrade(
-                conn, app.state.grader, s.key, today,
-                subject_types=s.subject_types, industries=s.industries,
-            )
-            if report is not None and report.processed:
-                log.info("scenario %s@%s: graded %d subject(s)", s.key, s.rule_version,
-                         report.processed)
+def fingerprint(scenario: Scenario) -> str:
+    """What stored grades under the scenario depend on besides the files."""
+    text = "\0".join([scenario.rule_version, ",".join(sorted(scenario.subject_types)),
+                      ",".join(sorted(scenario.industries))])
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+async def reconcile(conn: asyncpg.Connection, registry: ScenarioRegistry) -> list[Scenario]:
+    """Record this process's configuration; the enabled scenarios whose grades need a refresh."""
+    states = {r["scheme"]: r for r in await conn.fetch(q.scenario_states)}
+    stale: list[Scenario] = []
+    for scenario in registry.scenarios:
+        fp = fingerprint(scenario)
+        changed = await conn.fetchval(q.record_fingerprint, scenario.key, fp, True)
+        state = states.get(scenario.key)
+        if changed is not None or state is None or state["refreshed"] != fp:
+            stale.append(scenario)
+    for scheme, state in states.items():
+        if state["enabled"] and registry.get(scheme) is None:
+            await conn.fetchval(q.record_fingerprint, scheme, DISABLED, False)
+            log.info("scenario %s is no longer enabled: its grades are not served", scheme)
+    return stale
+
+
+async def refresh(pool: asyncpg.Pool, grader: Grader, scenario: Scenario, today: date, *,
+                  batch_size: int = BATCH_SIZE) -> int | None:
+    """Regrade the subjects ``scenario`` covers, from the scheme's cursor, under its rule only.
+
+    Returns how many subjects this call regraded, or ``None`` when another process is already
+    refreshing the scheme (or a newer configuration took over).
+    """
+    rule = grader.rule(scenario.key)
+    if rule is None:
+        raise ValueError(f"no grading rule for scheme {scenario.key!r}")
+    only = Grader([rule], grader.loaders)
+    fp, types, industries = fingerprint(scenario), list(scenario.subject_types), list(
+        scenario.industries)
+    async with pool.acquire() as conn:
+        if not await conn.fetchval(q.try_refresh_lock, scenario.key):
+            return None
+        try:
+            state = next((s for s in await conn.fetch(q.scenario_states)
+                          if s["scheme"] == scenario.key), None)
+            if state is None or state["fingerprint"] != fp:
+                return None
+            if state["refreshed"] == fp:
+                return 0
+            total = await conn.fetchval(q.count_covered, types, industries)
+            await conn.execute(q.start_refresh, scenario.key, fp, total)
+            cursor, last_logged = state["cursor"], 0
+            done: int = state["done"]
+            log.info("scenario %s: refreshing the grades of %d subject(s) in the background",
+                     scenario.key, total)
+            while True:
+                async with conn.transaction():
+                    rows = await conn.fetch(q.covered_ids_after, cursor, batch_size, types,
+                                            industries)
+                    if not rows:
+                        await conn.execute(q.finish_refresh, scenario.key, fp)
+                        break
+                    ids = [r["id"] for r in rows]
+                    await only.regrade(conn, ids, today)
+                    if await conn.fetchval(q.advance_refresh, scenario.key, fp, ids[-1],
+                                           len(ids)) is None:
+                        return None  # a start with another configuration took over
+                cursor, done = ids[-1], done + len(ids)
+                if done - last_logged >= max(batch_size, total // 10):
+                    log.info("scenario %s: %d of %d subject(s) regraded", scenario.key, done,
+                             total)
+                    last_logged = done
+            log.info("scenario %s: grades current (%d subject(s) regraded)", scenario.key,
+                     done)
+            return done
+        finally:
+            await conn.execute(q.release_refresh_lock, scenario.key)
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentGrade:
+    """A subject's grade under one scenario, as served: stored, or graded on read."""
+
+    scenario: Scenario
+    result: GradeResult | None
+    """Graded on read (no current stored grade), else ``None`` and ``row`` is set."""
+    row: asyncpg.Record | None
+    """The stored grade, when it is current."""
+
+    @property
+    def grade(self) -> Grade:
+        if self.result is not None:
+            return self.result.grade
+        assert self.row is not None
+        grade: Grade = self.row["grade"]
+        return grade
+
+    @property
+    def stored(self) -> bool:
+        return self.row is not None
+
+
+async def current_grades(conn: asyncpg.Connection, registry: ScenarioRegistry, grader: Grader,
+                         file: CreditFile, today: date,
+                         only: Sequence[str] | None = None) -> list[CurrentGrade]:
+    """The subject's grade under every enabled scenario covering it (or those in ``only``):
+    the stored grade when it is current — same rule version, refreshed since the last change of
+    configuration — else graded now from the file, without storing."""
+    scenarios = [s for s in registry.scenarios
+                 if s.covers(file) and (only is None or s.key in only)]
+    if not scenarios:
+        return []
+    rows = {r["scheme"]: r for r in await conn.fetch(
+        q.grades_of_subject_fresh, file.subject_id, [s.key for s in scenarios])}
+    current: list[CurrentGrade] = []
+    live: dict[str, GradeResult] = {}
+    stale = [s for s in scenarios if s.key not in rows or not rows[s.key]["fresh"]
+             or rows[s.key]["rule_version"] != s.rule_version]
+    if stale:
+        files = await grader.load_files(conn, [file.subject_id], today)
+        loaded = files.get(file.subject_id)
+        for s in stale:
+            rule = grader.rule(s.key)
+            if rule is not None and loaded is not None:
+                live[s.key] = rule.grade(loaded, today)
+    for s in scenarios:
+        if s.key in live:
+            current.append(CurrentGrade(s, live[s.key], None))
+        elif s.key in rows and s not in stale:
+            current.append(CurrentGrade(s, None, rows[s.key]))
+    return current
 
 
 @asynccontextmanager
 async def scenario_lifespan(app: Litestar) -> AsyncIterator[None]:
-    """Lifespan step after the database one: bring scenario grades to the current rules."""
-    await upgrade_scenario_grades(app)
-    yield
+    """After the database lifespan: record the configuration, then refresh in the background."""
+    registry: ScenarioRegistry = app.state.scenarios
+    pool: asyncpg.Pool = app.state.db.write
+    async with pool.acquire() as conn:
+        stale = await reconcile(conn, registry)
+    tasks = [asyncio.create_task(_refresh_logged(pool, app.state.grader, s,
+                                                 app.state.clock.today()),
+                                 name=f"refresh {s.key}") for s in stale]
+    app.state.scenario_refreshes = tasks
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with suppress(asyncio.CancelledError):
+                await task
+
+
+async def _refresh_logged(pool: asyncpg.Pool, grader: Grader, scenario: Scenario,
+                          today: date) -> None:
+    try:
+        await refresh(pool, grader, scenario, today)
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # a failed refresh is retried at the next start; serving goes on
+        log.exception("scenario %s: background refresh failed", scenario.key)

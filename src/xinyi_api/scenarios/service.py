@@ -17,9 +17,10 @@ from xinyi_api.codes.hooks import ProfileDraft
 from xinyi_api.db.queries import Queries
 from xinyi_api.errors import NotFound, Unprocessable
 from xinyi_api.grading.engine import GRADE_LABELS, GRADES, CreditFile
-from xinyi_api.grading.schemas import grade_view, result_view
+from xinyi_api.grading.schemas import GradeView, SchemeGradeReader, grade_view, result_view
 from xinyi_api.grading.service import Grader
 from xinyi_api.scenarios import schemas
+from xinyi_api.scenarios.freshness import current_grades
 from xinyi_api.scenarios.model import Badge, Scenario
 from xinyi_api.scenarios.registry import ScenarioRegistry
 
@@ -83,32 +84,32 @@ async def covered_subject(conn: asyncpg.Connection, scenario: Scenario,
 
 async def scenario_grades(conn: asyncpg.Connection, registry: ScenarioRegistry, grader: Grader,
                           subject_id: str, today: date) -> list[schemas.SubjectScenarioGrade]:
-    """The subject's grade under every enabled scenario covering it, with explanations."""
-    scenarios = await covering(conn, registry, subject_id)
-    if not scenarios:
-        return []
-    rows = {r["scheme"]: r for r in await conn.fetch(q.grades_of_subject, subject_id,
-                                                       [s.key for s in scenarios])}
+    """The subject's grade under every enabled scenario covering it, with explanations: stored
+    when current, else graded now (``freshness.current_grades``)."""
+    probe = _probe(await _subject(conn, subject_id))
     out: list[schemas.SubjectScenarioGrade] = []
-    missing = [s for s in scenarios
-               if s.key not in rows or rows[s.key]["rule_version"] != s.rule_version]
-    live = {}
-    if missing:
-        files = await grader.load_files(conn, [subject_id], today)
-        for s in missing:
-            rule = grader.rule(s.key)
-            if rule is not None and subject_id in files:
-                live[s.key] = rule.grade(files[subject_id], today)
-    for s in scenarios:
-        if s.key in live:
-            view, stored = result_view(live[s.key]), False
-        elif s.key in rows:
-            view, stored = grade_view(rows[s.key]), True
-        else:
-            continue
-        out.append(schemas.SubjectScenarioGrade(scenario=s.key, scenario_name=s.name_zh,
-                                                stored=stored, grade=view))
+    for current in await current_grades(conn, registry, grader, probe, today):
+        view = result_view(current.result) if current.result is not None else grade_view(
+            current.row)
+        out.append(schemas.SubjectScenarioGrade(
+            scenario=current.scenario.key, scenario_name=current.scenario.name_zh,
+            stored=current.stored, grade=view))
     return out
+
+
+async def scheme_grade(conn: asyncpg.Connection, registry: ScenarioRegistry, grader: Grader,
+                       subject_id: str, scheme: str, today: date) -> GradeView | None:
+    """The subject's current grade under scenario ``scheme`` (``GET …/grade?scheme=``), or
+    ``None``: no such subject, the scenario is not enabled or does not cover the subject."""
+    row = await conn.fetchrow(q.subject_coverage, subject_id)
+    if row is None or registry.get(scheme) is None:
+        return None
+    found = await current_grades(conn, registry, grader, _probe(row), today, only=[scheme])
+    if not found:
+        return None
+    current = found[0]
+    return result_view(current.result) if current.result is not None else grade_view(
+        current.row)
 
 
 async def applicable_measures(conn: asyncpg.Connection, registry: ScenarioRegistry,
@@ -128,33 +129,38 @@ async def applicable_measures(conn: asyncpg.Connection, registry: ScenarioRegist
     return out
 
 
-async def scenario_badges(conn: asyncpg.Connection, registry: ScenarioRegistry,
-                          subject_id: str) -> list[schemas.ScenarioBadge]:
-    """Badges (e.g. 诚信示范店) the subject earns now, for the 诚信码 scan page.
-
-    Reads stored grades only (one query, no grading), under each scenario's current rule
-    version; an unknown subject simply has no badges.
-    """
-    keys = {s.key: s for s in registry.scenarios}
-    if not keys:
+async def scenario_badges(conn: asyncpg.Connection, registry: ScenarioRegistry, grader: Grader,
+                          subject_id: str, today: date) -> list[schemas.ScenarioBadge]:
+    """Badges (e.g. 诚信示范店) the subject earns now, for the 诚信码 scan page: from its current
+    scenario grades (stored, or graded now while a scheme's refresh has not reached it); an
+    unknown subject simply has no badges."""
+    row = await conn.fetchrow(q.subject_coverage, subject_id)
+    if row is None:
         return []
     badges: list[schemas.ScenarioBadge] = []
-    for row in await conn.fetch(q.grades_of_subject, subject_id, list(keys)):
-        scenario = keys[row["scheme"]]
-        if row["rule_version"] != scenario.rule_version:
-            continue
-        for m in scenario.measures_for(row["grade"], "business"):
+    for current in await current_grades(conn, registry, grader, _probe(row), today):
+        scenario, grade = current.scenario, current.grade
+        for m in scenario.measures_for(grade, "business"):
             if isinstance(m.effect, Badge):
                 badges.append(schemas.ScenarioBadge(
                     scenario=scenario.key, scenario_name=scenario.name_zh, code=m.effect.code,
-                    label_zh=m.effect.label_zh, grade=row["grade"], measure=m.key,
-                    basis=m.basis,
+                    label_zh=m.effect.label_zh, grade=grade, measure=m.key, basis=m.basis,
                 ))
     return sorted(badges, key=lambda b: (b.scenario, b.code))
 
 
+def scheme_grade_reader(registry: ScenarioRegistry, grader: Grader) -> SchemeGradeReader:
+    """``scheme_grade`` for the registry and grader of an app (``app.state.scheme_grades``)."""
+
+    async def read(conn: asyncpg.Connection, subject_id: str, scheme: str,
+                   today: date) -> GradeView | None:
+        return await scheme_grade(conn, registry, grader, subject_id, scheme, today)
+
+    return read
+
+
 def badge_contributor(
-    registry: ScenarioRegistry,
+    registry: ScenarioRegistry, grader: Grader,
 ) -> Callable[[asyncpg.Connection, ProfileDraft], Awaitable[None]]:
     """A scan-profile contributor (``app.state.profile_contributors``) adding scenario badges.
 
@@ -163,7 +169,7 @@ def badge_contributor(
     """
 
     async def contribute(conn: asyncpg.Connection, draft: ProfileDraft) -> None:
-        for b in await scenario_badges(conn, registry, draft.subject_id):
+        for b in await scenario_badges(conn, registry, grader, draft.subject_id, draft.today):
             basis = "" if b.basis is None else f"{b.basis.document} {b.basis.article}"
             draft.badges.append(codes_schemas.Badge(
                 scenario=b.scenario, key=b.code, label=b.label_zh, kind="badge",
