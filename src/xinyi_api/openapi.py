@@ -126,7 +126,7 @@ def _handlers(app: Litestar) -> dict[tuple[str, str], HTTPRouteHandler]:
     found: dict[tuple[str, str], HTTPRouteHandler] = {}
     for route in app.routes:
         for handler in getattr(route, "route_handlers", ()):
-            if isinstance(handler, HTTPRouteHandler) and handler.include_in_schema:
+            if isinstance(handler, HTTPRouteHandler) and handler.resolve_include_in_schema():
                 for method in handler.http_methods:
                     found[(_path_key(route.path), method.lower())] = handler
     return found

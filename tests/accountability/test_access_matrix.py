@@ -29,6 +29,8 @@ def app_routes(app: Litestar) -> list[tuple[str, str]]:
         if route.path.startswith(IGNORED_PREFIXES):
             continue
         for handler in getattr(route, "route_handlers", ()):
+            if (getattr(handler, "opt", None) or {}).get("scenario_alias"):
+                continue  # the generic scenario endpoints again under one key: same handler
             for method in getattr(handler, "http_methods", ()):
                 if method not in SKIPPED_METHODS:
                     found.add((method, route.path))

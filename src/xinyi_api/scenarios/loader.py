@@ -189,8 +189,44 @@ def scenario_problems(scenario: Scenario) -> list[str]:
     dimension_keys = [d.key for d in scenario.dimensions]
     if len(set(dimension_keys)) != len(dimension_keys):
         problems.append(f"rating dimension keys repeat: {dimension_keys}")
+    problems.extend(own_route_problems(scenario))
     if scenario.migrations is not None and not scenario.migrations.is_dir():
         problems.append(f"migrations directory {scenario.migrations} does not exist")
+    return problems
+
+
+GENERIC_SEGMENTS = frozenset({"participants", "redemptions", "person-reports"})
+"""First path segments (below ``/api/v1/scenarios/<key>``) of the endpoints every scenario has."""
+
+
+def _own_paths(handlers: Sequence[Any]) -> list[str]:
+    """Paths of a scenario's own route handlers, relative to its mount point."""
+    from litestar import Controller
+    from litestar.handlers import BaseRouteHandler
+
+    paths: list[str] = []
+    for handler in handlers:
+        if isinstance(handler, type) and issubclass(handler, Controller):
+            base = "/" + str(getattr(handler, "path", "") or "").strip("/")
+            for member in vars(handler).values():
+                if isinstance(member, BaseRouteHandler):
+                    paths += [(base.rstrip("/") + "/" + p.strip("/")).rstrip("/") or "/"
+                              for p in member.paths]
+        elif isinstance(handler, BaseRouteHandler):
+            paths += ["/" + p.strip("/") for p in handler.paths]
+    return paths
+
+
+def own_route_problems(scenario: Scenario) -> list[str]:
+    """A scenario's own routes may not take the generic endpoints' paths (docs/plugins.md)."""
+    problems: list[str] = []
+    for path in _own_paths(scenario.route_handlers):
+        first = path.strip("/").split("/")[0]
+        if path == "/" or first in GENERIC_SEGMENTS or first.startswith("{"):
+            problems.append(
+                f"own route {path!r} collides with the generic scenario endpoints (mounted under "
+                f"/api/v1/scenarios/{scenario.key}); use a path below a name of your own, "
+                "e.g. '/agreements/…'")
     return problems
 
 

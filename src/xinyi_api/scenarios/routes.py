@@ -125,6 +125,7 @@ def scenario_routers(registry: ScenarioRegistry) -> list[Router]:
     for scenario in registry.scenarios:
         path = f"/api/v1/scenarios/{scenario.key}"
         routers.append(Router(path, route_handlers=generic, include_in_schema=False,
+                              opt={"scenario_alias": True},
                               dependencies={"scenario": fixed_scenario(scenario),
                                             **SCENARIO_DEPENDENCIES}))
         if scenario.route_handlers:
