@@ -57,13 +57,13 @@ from litestar.params import JSONBody
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 
-from xinyi_api.app import migration_sources  # noqa: E402
 from xinyi_api.auth.tokens import Principal, issue_token, verify_token  # noqa: E402
 from xinyi_api.consumers import ratelimit  # noqa: E402
 from xinyi_api.consumers.identity import pseudonym  # noqa: E402
 from xinyi_api.db.migrate import migrate  # noqa: E402
 from xinyi_api.db.pool import connect, create_pool  # noqa: E402
 from xinyi_api.keys import KeyStore, ensure_keys  # noqa: E402
+from xinyi_api.platform import build_platform  # noqa: E402
 from xinyi_api.ratings.service import q as rating_queries  # noqa: E402
 from xinyi_api.settings import Settings  # noqa: E402
 from xinyi_api.subjects.uscc import check_character  # noqa: E402
@@ -230,7 +230,7 @@ async def load_data(url: str, stores: int, consumers: int, history: int = 20) ->
     settings = Settings(database_url=url, secret_key=SECRET)
     conn = await connect(url)
     try:
-        await migrate(conn, migration_sources(settings))
+        await migrate(conn, build_platform(settings).migration_sources)
         await ensure_keys(conn, SECRET)
         await conn.execute(BASELINE_DDL)
         await conn.execute("INSERT INTO departments (code, name, region_code) VALUES "

@@ -38,7 +38,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 
 from bench.loadgen import LoadResult, have_wrk, run_load, run_once  # noqa: E402
-from xinyi_api.app import build_grader, migration_sources  # noqa: E402
 from xinyi_api.auth.tokens import issue_token  # noqa: E402
 from xinyi_api.codes import render  # noqa: E402
 from xinyi_api.codes.token import code_url, encode_code_token  # noqa: E402
@@ -46,6 +45,7 @@ from xinyi_api.db.migrate import migrate  # noqa: E402
 from xinyi_api.db.pool import connect, create_pool  # noqa: E402
 from xinyi_api.grading.regrade import run_regrade  # noqa: E402
 from xinyi_api.keys import KeyStore, ensure_keys  # noqa: E402
+from xinyi_api.platform import build_platform  # noqa: E402
 from xinyi_api.settings import Settings  # noqa: E402
 from xinyi_api.subjects.uscc import check_character  # noqa: E402
 
@@ -71,7 +71,7 @@ async def load_data(url: str, stores: int, enterprises: int) -> None:
     settings = Settings(database_url=url, secret_key=SECRET)
     conn = await connect(url)
     try:
-        await migrate(conn, migration_sources(settings))
+        await migrate(conn, build_platform(settings).migration_sources)
         await ensure_keys(conn, SECRET)
         await conn.execute("INSERT INTO departments (code, name, region_code) VALUES "
                            "('scjg', '淮南市市场监督管理局', '340400') ON CONFLICT DO NOTHING")
@@ -122,7 +122,7 @@ async def load_data(url: str, stores: int, enterprises: int) -> None:
         )
         loaded = time.perf_counter() - started
         started = time.perf_counter()
-        await run_regrade(conn, build_grader(settings), date.today(), batch_size=5000)
+        await run_regrade(conn, build_platform(settings).grader, date.today(), batch_size=5000)
         graded = time.perf_counter() - started
         counts = await conn.fetchrow(
             "SELECT (SELECT count(*) FROM subjects WHERE type = 'store') AS stores,"

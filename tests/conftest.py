@@ -27,13 +27,14 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from xinyi_api.app import PUBLIC_PATHS, create_app, migration_sources
+from xinyi_api.app import PUBLIC_PATHS, create_app
 from xinyi_api.auth.tokens import issue_token
 from xinyi_api.clock import ManualClock
 from xinyi_api.db.migrate import migrate
 from xinyi_api.db.pool import connect
 from xinyi_api.keys import ensure_keys
 from xinyi_api.openapi import documented_problems, openapi_document
+from xinyi_api.platform import build_platform
 from xinyi_api.settings import Settings
 
 TEST_SECRET = "test-secret-key-not-for-production"
@@ -70,7 +71,7 @@ async def _build_template(server: PgServer) -> None:
         await admin.close()
     conn = await connect(server.url(TEMPLATE))
     try:
-        await migrate(conn, migration_sources())
+        await migrate(conn, build_platform(Settings(secret_key=TEST_SECRET)).migration_sources)
         await ensure_keys(conn, TEST_SECRET)
         await conn.executemany(
             "INSERT INTO departments (code, name, region_code) VALUES ($1, $2, $3)", DEPARTMENTS

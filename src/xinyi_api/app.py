@@ -15,43 +15,28 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 
-from xinyi_api import health
 from xinyi_api.accountability.calendar import warn_if_schedule_missing
-from xinyi_api.accountability.routes import CONTROLLERS as ACCOUNTABILITY_CONTROLLERS
 from xinyi_api.accountability.sealer import AuditSealMiddleware, sealer_lifespan
 from xinyi_api.auth.guards import document_access
 from xinyi_api.auth.middleware import BearerAuthenticationMiddleware
 from xinyi_api.clock import Clock
-from xinyi_api.codes.routes import route_handlers as code_route_handlers
 from xinyi_api.codes.runtime import CodesRuntime, codes_lifespan
 from xinyi_api.consumers.context import ClientAddressMiddleware
-from xinyi_api.consumers.routes import CONTROLLERS as CONSUMER_CONTROLLERS
-from xinyi_api.consumers.service import visit_hook
 from xinyi_api.db.embedded import EmbeddedPostgres
-from xinyi_api.db.migrate import MigrationSource, core_source, migrate
+from xinyi_api.db.migrate import migrate
 from xinyi_api.db.pool import Database, create_pool
 from xinyi_api.deps import DEPENDENCIES
 from xinyi_api.errors import problem_details_plugin
-from xinyi_api.grading.public_rule import PUBLIC_RULE
-from xinyi_api.grading.service import Grader
 from xinyi_api.inputs.body import GuardedRequest
 from xinyi_api.inputs.query import QueryGuardMiddleware
 from xinyi_api.inputs.types import TYPE_DECODERS, InputSchemaPlugin
 from xinyi_api.keys import KeyStore, KeyWatcher, ensure_keys
 from xinyi_api.openapi import ProblemJsonRenderPlugin
-from xinyi_api.persons.routes import CONTROLLERS as PERSON_CONTROLLERS
-from xinyi_api.persons.service import PersonalCredit
-from xinyi_api.ratings.routes import CONTROLLERS as RATING_CONTROLLERS
-from xinyi_api.ratings.service import load_ratings, rating_contributor
-from xinyi_api.records.routes import GradeController, RecordController
+from xinyi_api.platform import AppState, Platform, build_platform, with_database_url
+from xinyi_api.plugins import collect
 from xinyi_api.scenarios.freshness import scenario_lifespan
-from xinyi_api.scenarios.partners import offers_contributor
-from xinyi_api.scenarios.registry import ScenarioRegistry, registry_for
-from xinyi_api.scenarios.routes import CONTROLLERS as SCENARIO_CONTROLLERS
-from xinyi_api.scenarios.routes import scenario_routers
-from xinyi_api.scenarios.service import badge_contributor, scheme_grade_reader
+from xinyi_api.scenarios.service import scheme_grade_reader
 from xinyi_api.settings import Settings
-from xinyi_api.subjects.routes import EnterpriseController, StoreController
 from xinyi_api.web import XinyiApp
 
 log = logging.getLogger(__name__)
@@ -60,32 +45,16 @@ log = logging.getLogger(__name__)
 PUBLIC_PATHS = ["^/health$", "^/ready$", "^/schema", "^/.well-known/"]
 
 
-def migration_sources(settings: Settings | None = None) -> list[MigrationSource]:
-    """The core migrations, then those of every enabled scenario that ships its own."""
-    registry = registry_for(settings.scenarios if settings is not None else None)
-    return [core_source(), *registry.migration_sources()]
-
-
-def build_grader(settings: Settings) -> Grader:
-    """The grading rules in force: the public rule plus every enabled scenario's."""
-    return grader_for(registry_for(settings.scenarios))
-
-
-def grader_for(scenarios: ScenarioRegistry) -> Grader:
-    return Grader([PUBLIC_RULE, *scenarios.rules()],
-                  loaders=[load_ratings, *scenarios.loaders()])
-
-
 @asynccontextmanager
 async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
     """Start the embedded server if needed, open pools, migrate, load keys; undo on exit."""
-    settings: Settings = app.state.settings
+    platform: Platform = app.state.platform
     embedded: EmbeddedPostgres | None = None
     key_watcher: KeyWatcher | None = None
-    if settings.database_url is None:
-        embedded = await asyncio.to_thread(EmbeddedPostgres, settings.data_dir)
-        settings = settings.with_database(embedded.url)
-        app.state.settings = settings
+    if platform.settings.database_url is None:
+        embedded = await asyncio.to_thread(EmbeddedPostgres, platform.settings.data_dir)
+        with_database_url(platform, embedded.url)
+    settings = platform.settings
     assert settings.database_url is not None
     write = await create_pool(settings.database_url, min_size=settings.db_pool_min,
                               max_size=settings.db_pool_max,
@@ -98,18 +67,18 @@ async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
                                      acquire_timeout=settings.db_acquire_timeout)
         async with write.acquire() as conn:
             if settings.migrate_on_start:
-                applied = await migrate(conn, app.state.migration_sources)
+                applied = await migrate(conn, platform.migration_sources)
                 for m in applied:
                     log.info("applied migration %s/%s", m.source, m.name)
                 await ensure_keys(conn, settings.secret_key)
-            await warn_if_schedule_missing(conn, app.state.clock.today())
+            await warn_if_schedule_missing(conn, platform.clock.today())
         keys = KeyStore(write, settings.secret_key)
         await keys.load()
         key_watcher = KeyWatcher(keys, settings.database_url)
         await key_watcher.start()
-        app.state.db = Database(write=write, read=read)
-        app.state.key_store = keys
-        app.state.key_watcher = key_watcher
+        platform.db_ = Database(write=write, read=read)
+        platform.key_store_ = keys
+        platform.key_watcher = key_watcher
         yield
     finally:
         if key_watcher is not None:
@@ -129,8 +98,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     """
     settings = settings or Settings.from_env()
     logging.basicConfig(level=settings.log_level)
-    scenarios = registry_for(settings.scenarios)
-    grader = grader_for(scenarios)
+    platform = build_platform(settings, clock)
     openapi = OpenAPIConfig(
         title="xinyi-api 诚信码 credit-scenario service",
         version="0.1.0",
@@ -171,22 +139,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         ],
     )
     app = XinyiApp(
-        route_handlers=[
-            health.health,
-            health.ready,
-            health.jwks,
-            EnterpriseController,
-            StoreController,
-            RecordController,
-            GradeController,
-            *SCENARIO_CONTROLLERS,
-            *scenario_routers(scenarios),
-            *code_route_handlers(settings),
-            *ACCOUNTABILITY_CONTROLLERS,
-            *CONSUMER_CONTROLLERS,
-            *RATING_CONTROLLERS,
-            *PERSON_CONTROLLERS,
-        ],
+        # Every package's routes, the core's like a third-party extension's (xinyi_api.hookspecs).
+        route_handlers=collect("route_handlers", platform=platform),
         dependencies=DEPENDENCIES,
         middleware=[DefineMiddleware(BearerAuthenticationMiddleware, exclude=PUBLIC_PATHS),
                     QueryGuardMiddleware(), ClientAddressMiddleware(), AuditSealMiddleware()],
@@ -201,26 +155,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                                                                    "Content-Type"]),
         request_max_body_size=settings.max_body_bytes,
         logging_config=LoggingConfig(log_exceptions="debug", configure_root_logger=False),
-        state=None,
+        state=AppState({"platform": platform}),
     )
     document_access(app)
-    app.state.settings = settings
-    app.state.grader = grader
-    app.state.scheme_grades = scheme_grade_reader(scenarios, grader)
-    app.state.clock = clock or Clock(settings.tz)
-    # 诚信码: extension points other modules append to (see xinyi_api.codes.hooks).
-    app.state.profile_contributors = []
-    app.state.scan_hooks = []
-    app.state.profile_contributors.append(badge_contributor(scenarios, grader))
-    app.state.profile_contributors.append(offers_contributor(scenarios))
-    # Consumers and ratings: visit proofs on scan, the rating summary on the profile.
-    app.state.profile_contributors.append(rating_contributor(scenarios))
-    app.state.scan_hooks.append(visit_hook(app.state))
-    app.state.codes = CodesRuntime(settings, app.state.clock,
-                                   profile_contributors=app.state.profile_contributors,
-                                   scan_hooks=app.state.scan_hooks)
-    app.state.scenarios = scenarios
-    app.state.scenario_settings = {}
-    app.state.persons = PersonalCredit(scenarios.scenarios, settings)
-    app.state.migration_sources = [core_source(), *scenarios.migration_sources()]
+    platform.scheme_grades = scheme_grade_reader(platform.scenarios, platform.grader)
+    platform.codes = CodesRuntime(
+        settings, platform.clock,
+        profile_contributors=collect("scan_profile_contributors", platform=platform),
+        scan_hooks=collect("scan_hooks", platform=platform))
     return app

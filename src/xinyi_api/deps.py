@@ -1,5 +1,5 @@
 """Dependencies every handler can ask for by name: ``db``, ``grader``, ``settings``, ``clock``,
-``signer``, ``persons``."""
+``signer``, ``persons``, ``industries`` — each read from the app's typed ``Platform``."""
 
 from __future__ import annotations
 
@@ -10,32 +10,47 @@ from xinyi_api.clock import Clock
 from xinyi_api.codes.signer import CodeSigner
 from xinyi_api.db.pool import Database
 from xinyi_api.grading.service import Grader
+from xinyi_api.industries import IndustryRegistry
 from xinyi_api.persons.service import PersonalCredit
+from xinyi_api.platform import Platform
 from xinyi_api.settings import Settings
 
 
+def platform_of(state: State) -> Platform:
+    """The app's ``Platform`` from the ``state`` a handler or dependency is given."""
+    platform = state["platform"]
+    assert isinstance(platform, Platform)
+    return platform
+
+
 def _db(state: State) -> Database:
-    return state.db  # type: ignore[no-any-return]
+    return platform_of(state).db
 
 
 def _grader(state: State) -> Grader:
-    return state.grader  # type: ignore[no-any-return]
+    return platform_of(state).grader
 
 
 def _settings(state: State) -> Settings:
-    return state.settings  # type: ignore[no-any-return]
+    return platform_of(state).settings
 
 
 def _signer(state: State) -> CodeSigner:
-    return state.codes.signer  # type: ignore[no-any-return]
+    codes = platform_of(state).codes
+    assert codes is not None
+    return codes.signer
 
 
 def _persons(state: State) -> PersonalCredit:
-    return state.persons  # type: ignore[no-any-return]
+    return platform_of(state).persons
 
 
 def _clock(state: State) -> Clock:
-    return state.clock  # type: ignore[no-any-return]
+    return platform_of(state).clock
+
+
+def _industries(state: State) -> IndustryRegistry:
+    return platform_of(state).industries
 
 
 DEPENDENCIES = {
@@ -45,6 +60,7 @@ DEPENDENCIES = {
     "clock": Provide(_clock, sync_to_thread=False),
     "signer": Provide(_signer, sync_to_thread=False),
     "persons": Provide(_persons, sync_to_thread=False),
+    "industries": Provide(_industries, sync_to_thread=False),
 }
 
 # Handler parameter types: ``db: DB`` asks for the ``db`` dependency by name (Litestar 3 style).
@@ -56,3 +72,5 @@ SignerDep = NamedDependency[CodeSigner]
 """The 诚信码 signer, for ``code_url`` fields."""
 PersonsDep = NamedDependency[PersonalCredit]
 """个人信用: personal grades and the dynamic personal code (``xinyi_api.persons``)."""
+IndustriesDep = NamedDependency[IndustryRegistry]
+"""行业: the industry registry (the core's and the enabled scenarios')."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -12,8 +13,9 @@ from litestar.datastructures import State
 from xinyi_api.accountability.calendar import calendar_for, missing_schedule_warning
 from xinyi_api.db.migrate import MigrationError, pending
 from xinyi_api.db.pool import RETRY_AFTER, DatabaseUnavailable
-from xinyi_api.deps import DB
+from xinyi_api.deps import DB, platform_of
 from xinyi_api.errors import ServiceUnavailable
+from xinyi_api.hookspecs import hookimpl
 
 
 class Health(msgspec.Struct):
@@ -47,9 +49,10 @@ def health() -> Health:
     raises=[ServiceUnavailable],
 )
 async def ready(db: DB, state: State) -> Readiness:
+    platform = platform_of(state)
     try:
         async with db.write.acquire() as conn:  # bounded by XINYI_DB_ACQUIRE_TIMEOUT
-            todo = await pending(conn, state.migration_sources)
+            todo = await pending(conn, platform.migration_sources)
             calendar = None if todo else await calendar_for(conn)
     except DatabaseUnavailable as exc:
         raise ServiceUnavailable(f"the database is not available: {exc.detail}",
@@ -68,7 +71,7 @@ async def ready(db: DB, state: State) -> Readiness:
     assert calendar is not None
     # Ready even so: the service works, and deadlines that need the missing schedule say they
     # are provisional. Taking every worker out of rotation would stop far more than it saves.
-    warning = missing_schedule_warning(calendar.missing_years(state.clock.today()))
+    warning = missing_schedule_warning(calendar.missing_years(platform.clock.today()))
     return Readiness(status="ready", database="up", pending_migrations=[],
                      holiday_schedules=sorted(calendar.years),
                      warnings=[warning] if warning else [])
@@ -85,9 +88,15 @@ async def ready(db: DB, state: State) -> Readiness:
     media_type="application/jwk-set+json",
 )
 async def jwks(state: State) -> Response[dict[str, Any]]:
-    await state.key_store.refresh_if_stale()
+    keys = platform_of(state).key_store
+    await keys.refresh_if_stale()
     return Response(
-        state.key_store.jwks(),
+        keys.jwks(),
         media_type="application/jwk-set+json",
         headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=300"},
     )
+
+
+@hookimpl
+def route_handlers() -> Sequence[Any]:
+    return [health, ready, jwks]

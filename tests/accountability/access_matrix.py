@@ -102,6 +102,7 @@ MATRIX: dict[tuple[str, str], Case] = {
                                                "merchant_other": 404}),
     # ---- 信用+ scenarios (the scenario's own writes: only its department, inside its region)
     ("GET", "/api/v1/scenarios"): anyone("/api/v1/scenarios"),
+    ("GET", "/api/v1/industries"): anyone("/api/v1/industries"),
     ("GET", "/api/v1/scenarios/{key:str}"): anyone("/api/v1/scenarios/beef_soup"),
     ("GET", "/api/v1/subjects/{subject_id:str}/scenarios"): anyone(
         "/api/v1/subjects/{S}/scenarios"),

@@ -54,6 +54,11 @@ def _is_int(field: FieldDefinition) -> bool:
     return any(m.is_subclass_of(int) and not m.is_subclass_of(bool) for m in members)
 
 
+# Checked against a small served set by the handler (422 unsupported-image-variant, naming the
+# allowed values), which bounds them more tightly than a range would.
+SET_CHECKED = {("/api/v1/codes/{file:str}", "scale"), ("/api/v1/codes/{file:str}", "border")}
+
+
 def test_every_integer_query_parameter_is_bounded(app) -> None:
     checked = []
     unbounded = []
@@ -65,6 +70,8 @@ def test_every_integer_query_parameter_is_bounded(app) -> None:
                 if not _is_int(field):
                     continue
                 checked.append(name)
+                if (route.path, name) in SET_CHECKED:
+                    continue
                 kwarg = field.kwarg_definition
                 if not isinstance(kwarg, ParameterKwarg):
                     unbounded.append((route.path, name, "no QueryParameter"))

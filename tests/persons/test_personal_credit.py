@@ -87,7 +87,7 @@ async def test_a_code_for_an_account_that_does_not_exist_is_refused(client) -> N
 async def test_issuing_codes_is_rate_limited(client, conn, settings) -> None:
     from dataclasses import replace
 
-    client.app.state.settings = replace(settings, rate_limits=(("personal_code", 2, 600),))
+    client.app.state.platform.settings = replace(settings, rate_limits=(("personal_code", 2, 600),))
     me = await person(client, conn, "alice")
     for _ in range(2):
         await code_of(client, me)

@@ -12,7 +12,7 @@ from litestar.testing import AsyncTestClient
 
 from tests.codes.conftest import eventually
 from tests.conftest import TODAY, app_at, assert_problem, auth, make_token, uscc
-from xinyi_api import app as app_module
+from xinyi_api import platform as platform_module
 from xinyi_api.scenarios.loader import LoadedScenario, load_scenarios
 from xinyi_api.scenarios.registry import ScenarioRegistry
 from xinyi_api.scenarios.service import scenario_badges
@@ -212,7 +212,7 @@ async def test_a_new_rule_version_regrades_in_the_background_and_keeps_the_histo
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     store = await _model_soup_shop(client, dept_headers)
-    monkeypatch.setattr(app_module, "registry_for", lambda enabled=None: _bumped("2"))
+    monkeypatch.setattr(platform_module, "registry_for", lambda enabled=None: _bumped("2"))
     async with AsyncTestClient(app=app_at(settings)) as upgraded:
         # At once, even before the refresh reaches the store: version 2 (graded on read).
         r = await upgraded.get(f"/api/v1/subjects/{store}/grade",

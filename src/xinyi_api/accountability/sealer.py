@@ -24,6 +24,7 @@ from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 
 from xinyi_api.accountability import audit
+from xinyi_api.platform import app_state
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Receive, Scope, Send
@@ -109,11 +110,11 @@ class AuditSealMiddleware(ASGIMiddleware):
 @asynccontextmanager
 async def sealer_lifespan(app: Litestar) -> AsyncIterator[None]:
     """Run the process's sealer on the write pool (after ``database_lifespan`` opened it)."""
-    sealer = AuditSealer(app.state.db.write)
+    sealer = AuditSealer(app_state(app).db.write)
     sealer.start()
-    app.state.audit_sealer = sealer
+    app_state(app).audit_sealer = sealer
     try:
         yield
     finally:
-        app.state.audit_sealer = None
+        app_state(app).audit_sealer = None
         await sealer.close()

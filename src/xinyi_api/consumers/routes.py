@@ -24,6 +24,7 @@ from xinyi_api.errors import (
 )
 from xinyi_api.keys import KeyStore
 from xinyi_api.persons.schemas import record_view
+from xinyi_api.platform import app_state
 from xinyi_api.ratings import complaints as complaint_service
 from xinyi_api.ratings import schemas as rating_schemas
 from xinyi_api.ratings import service as rating_service
@@ -37,7 +38,7 @@ COMPLAINT_ID = PathParameter(pattern=r"^Q[0-9]{10}$", description="complaint id"
 
 
 def _keys(request: Req) -> KeyStore:
-    keys: KeyStore = request.app.state.key_store
+    keys: KeyStore = app_state(request.app).key_store
     return keys
 
 
@@ -66,7 +67,7 @@ class AuthController(Controller):
         async with db.write.acquire() as conn:
             return await service.login(conn, _keys(request), settings, data.as_, openid,
                                        endpoint=audit.endpoint_of(request),
-                                       now=request.app.state.clock.now())
+                                       now=app_state(request.app).clock.now())
 
     @post(
         "/dev-login",
@@ -87,7 +88,7 @@ class AuthController(Controller):
         async with db.write.acquire() as conn:
             return await service.login(conn, _keys(request), settings, data.as_,
                                        f"dev:{data.name}", endpoint=audit.endpoint_of(request),
-                                       now=request.app.state.clock.now())
+                                       now=app_state(request.app).clock.now())
 
     @post(
         "/refresh",
@@ -106,7 +107,7 @@ class AuthController(Controller):
         async with db.write.acquire() as conn:
             return await service.refresh(conn, _keys(request), settings, data.refresh_token,
                                          endpoint=audit.endpoint_of(request),
-                                         now=request.app.state.clock.now())
+                                         now=app_state(request.app).clock.now())
 
     @post(
         "/logout",
@@ -259,7 +260,7 @@ class MeController(Controller):
             ratings=ratings, complaints=complaints,
             visits=[schemas.Visit(**dict(v)) for v in visits],
             personal_records=[record_view(r) for r in records],
-            exported_at=request.app.state.clock.now())
+            exported_at=app_state(request.app).clock.now())
 
 
 CONTROLLERS = [AuthController, ClaimCodeController, MerchantController, MeController]

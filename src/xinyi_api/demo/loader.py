@@ -96,7 +96,7 @@ def _kinds(rng: random.Random) -> list[Kind]:
             "淮南市中医院", "寿县中医院"]),
         Kind("pharmacy", "药店", "ybj", 26, (1, 4), 0.3, _names(rng, 40, [
             "淮南{s}家大药房连锁有限公司", "{s}氏大药房", "{d}百姓大药房", "{s}记平价药店"])),
-        Kind("property", "物业服务", "zjj", 24, (1, 3), 0.0, _names(rng, 40, [
+        Kind("property_management", "物业服务", "zjj", 24, (1, 3), 0.0, _names(rng, 40, [
             "淮南{s}安物业服务有限公司", "{d}{s}家物业管理有限公司", "淮南{s}居物业有限公司"])),
         Kind("retail", "零售", "scjg", 30, (1, 2), 0.5, _names(rng, 50, [
             "{s}记超市", "{d}{s}家便利店", "{s}氏粮油店", "淮南{s}家生鲜超市"])),
@@ -108,13 +108,13 @@ LICENCES = {
     "beef_soup": "食品经营许可证", "catering": "食品经营许可证", "retail": "食品经营许可证",
     "hotel": "特种行业许可证", "scenic_spot": "旅游景区质量等级评定",
     "travel_agency": "旅行社业务经营许可证", "hospital": "医疗机构执业许可证",
-    "pharmacy": "药品经营许可证", "property": "物业服务企业备案",
+    "pharmacy": "药品经营许可证", "property_management": "物业服务企业备案",
 }
 INSPECTIONS = {
     "beef_soup": "食品安全日常监督检查", "catering": "食品安全日常监督检查",
     "retail": "食品安全日常监督检查", "hotel": "消防安全检查", "scenic_spot": "旅游安全检查",
     "travel_agency": "旅游市场秩序检查", "hospital": "医保基金使用情况检查",
-    "pharmacy": "医保定点药店检查", "property": "物业服务质量检查",
+    "pharmacy": "医保定点药店检查", "property_management": "物业服务质量检查",
 }
 PENALTIES = [
     ("使用超过保质期的食品原料", "《中华人民共和国食品安全法》第一百二十四条"),
@@ -263,9 +263,9 @@ async def load_demo(conn: asyncpg.Connection, settings: Settings,
             " ELSE ARRAY['xinyiyou_discount_a'] END, 'wlj' FROM subjects"
             " WHERE id = ANY($1::text[]) AND industry IN ('hotel', 'scenic_spot')",
             list(subject_of.values()))
-    from xinyi_api.app import build_grader
+    from xinyi_api.platform import build_platform
 
-    report = await run_regrade(conn, build_grader(settings), today)
+    report = await run_regrade(conn, build_platform(settings).grader, today)
     return (f"demo data loaded: {len(enterprises)} enterprises, {len(stores)} stores, "
             f"{len(records)} records, {report.processed} subjects graded")
 

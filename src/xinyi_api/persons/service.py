@@ -87,7 +87,8 @@ async def record_fact(
 class PersonalCredit:
     """Personal grades from person records, and the dynamic personal credit code."""
 
-    def __init__(self, scenarios: Sequence[Scenario], settings: Settings) -> None:
+    def __init__(self, scenarios: Sequence[Scenario], settings: Settings,
+                 syncs: Sequence[PersonSync] | None = None) -> None:
         self.scenarios = tuple(scenarios)
         bonuses: dict[str, tuple[str, int]] = {}
         for s in self.scenarios:
@@ -98,8 +99,10 @@ class PersonalCredit:
         self.rule: GradingRule = rule.personal_rule(bonuses)
         self.code_ttl = settings.personal_code_ttl
         self.tz = settings.tz
+        # The person syncs of every package (hook person_syncs); the scenarios' own by default.
         self.syncs: tuple[PersonSync, ...] = tuple(
-            s.person_sync for s in self.scenarios if s.person_sync is not None)
+            syncs if syncs is not None
+            else (s.person_sync for s in self.scenarios if s.person_sync is not None))
         self._key = derive_key(settings.secret_key, codes.KEY_LABEL)
 
     # ---------------------------------------------------------------- the file and the grade

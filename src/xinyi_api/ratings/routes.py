@@ -22,6 +22,7 @@ from xinyi_api.errors import (
     Unauthorized,
     Unprocessable,
 )
+from xinyi_api.platform import app_state
 from xinyi_api.ratings import complaints, schemas, service
 from xinyi_api.scenarios.registry import ScenarioRegistry
 
@@ -34,7 +35,7 @@ Req = Request[Principal, Any, Any]
 
 
 def _registry(request: Req) -> ScenarioRegistry:
-    registry: ScenarioRegistry = request.app.state.scenarios
+    registry: ScenarioRegistry = app_state(request.app).scenarios
     return registry
 
 
@@ -65,7 +66,7 @@ class StoreRatingController(Controller):
         # The busiest write takes the app state directly rather than as dependencies: Litestar
         # resolves several dependencies in an anyio task group, a task each, which cost more than
         # all the other routing work of the request (bench/README.md, ratings).
-        state = request.app.state
+        state = app_state(request.app)
         db: Database = state.db
         clock: Clock = state.clock
         async with db.write.acquire() as conn:

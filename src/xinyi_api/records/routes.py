@@ -15,6 +15,7 @@ from xinyi_api.deps import DB, ClockDep, GraderDep
 from xinyi_api.errors import Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
 from xinyi_api.grading import service as grading
 from xinyi_api.grading.schemas import GradeHistoryItem, GradeView, SchemeGradeReader, grade_view
+from xinyi_api.platform import app_state
 from xinyi_api.records import schemas, service
 from xinyi_api.subjects.service import q as subject_queries
 
@@ -109,7 +110,8 @@ class GradeController(Controller):
                 return await _public_grade(conn, subject_id)
             # A scenario's grade: only while it is enabled and covers the subject, and never a
             # stored grade older than the scenario's configuration (xinyi_api.scenarios).
-            reader: SchemeGradeReader = request.app.state.scheme_grades
+            reader: SchemeGradeReader | None = app_state(request.app).platform.scheme_grades
+            assert reader is not None
             view = await reader(conn, subject_id, scheme, clock.today())
             if view is None:
                 raise NotFound(f"no {scheme} grade for {subject_id}")

@@ -12,6 +12,7 @@ from litestar.params import PathParameter
 
 from xinyi_api.accountability import audit
 from xinyi_api.errors import NotFound
+from xinyi_api.platform import Platform
 from xinyi_api.scenarios.context import Context
 from xinyi_api.scenarios.model import Scenario
 from xinyi_api.scenarios.registry import ScenarioRegistry
@@ -29,10 +30,14 @@ ContextDep = NamedDependency[Context]
 """What a scenario's own endpoint works with (``ctx``, see ``xinyi_api.scenarios.context``)."""
 
 
+def _platform(state: State) -> Platform:
+    platform = state["platform"]
+    assert isinstance(platform, Platform)
+    return platform
+
+
 def scenarios_of(state: State) -> ScenarioRegistry:
-    registry = state.scenarios
-    assert isinstance(registry, ScenarioRegistry)
-    return registry
+    return _platform(state).scenarios
 
 
 async def scenario_from_path(key: Annotated[str, SCENARIO_KEY], state: State) -> Scenario:
@@ -55,10 +60,11 @@ def context_provider(scenario: Scenario) -> Provide:
     """``ctx`` for one scenario's own routes."""
 
     def provide(request: Request[Any, Any, Any], state: State) -> Context:
+        platform = _platform(state)
         return Context(scenario=scenario, principal=request.user,
-                       endpoint=audit.endpoint_of(request), db=state.db, grader=state.grader,
-                       clock=state.clock, persons=state.persons,
-                       config=state.scenario_settings.get(scenario.key))
+                       endpoint=audit.endpoint_of(request), db=platform.db,
+                       grader=platform.grader, clock=platform.clock, persons=platform.persons,
+                       config=platform.scenario_settings.get(scenario.key))
 
     factory: Callable[..., Context | Awaitable[Context]] = provide
     return Provide(factory, sync_to_thread=False)

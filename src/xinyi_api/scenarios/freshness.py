@@ -33,6 +33,7 @@ from litestar import Litestar
 from xinyi_api.db.queries import Queries
 from xinyi_api.grading.engine import CreditFile, Grade, GradeResult
 from xinyi_api.grading.service import Grader
+from xinyi_api.platform import app_state
 from xinyi_api.scenarios.model import Scenario
 from xinyi_api.scenarios.registry import ScenarioRegistry
 
@@ -177,17 +178,32 @@ async def current_grades(conn: asyncpg.Connection, registry: ScenarioRegistry, g
     return current
 
 
+async def warn_missing_departments(conn: asyncpg.Connection,
+                                   registry: ScenarioRegistry) -> list[str]:
+    """Warn about scenarios whose owning department (主管部门) is not in ``departments``: nobody
+    could hold a token for it, so its own data could not be managed."""
+    known = {r["code"] for r in await conn.fetch("SELECT code FROM departments")}
+    missing = [s.key for s in registry.scenarios if s.department not in known]
+    for scenario in registry.scenarios:
+        if scenario.key in missing:
+            log.warning("scenario %s: its owning department %r does not exist; add it with "
+                        "`xinyi-api department add %s --name …`", scenario.key,
+                        scenario.department, scenario.department)
+    return missing
+
+
 @asynccontextmanager
 async def scenario_lifespan(app: Litestar) -> AsyncIterator[None]:
     """After the database lifespan: record the configuration, then refresh in the background."""
-    registry: ScenarioRegistry = app.state.scenarios
-    pool: asyncpg.Pool = app.state.db.write
+    registry: ScenarioRegistry = app_state(app).scenarios
+    pool: asyncpg.Pool = app_state(app).db.write
     async with pool.acquire() as conn:
         stale = await reconcile(conn, registry)
-    tasks = [asyncio.create_task(_refresh_logged(pool, app.state.grader, s,
-                                                 app.state.clock.today()),
+        await warn_missing_departments(conn, registry)
+    tasks = [asyncio.create_task(_refresh_logged(pool, app_state(app).grader, s,
+                                                 app_state(app).clock.today()),
                                  name=f"refresh {s.key}") for s in stale]
-    app.state.scenario_refreshes = tasks
+    app_state(app).scenario_refreshes = tasks
     try:
         yield
     finally:

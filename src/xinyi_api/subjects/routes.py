@@ -10,7 +10,7 @@ from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from xinyi_api.accountability import audit
 from xinyi_api.auth.guards import requires
 from xinyi_api.auth.tokens import Principal
-from xinyi_api.deps import DB, ClockDep, GraderDep, SignerDep
+from xinyi_api.deps import DB, ClockDep, GraderDep, IndustriesDep, SignerDep
 from xinyi_api.errors import Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
 from xinyi_api.subjects import schemas, service
 
@@ -41,8 +41,9 @@ class EnterpriseController(Controller):
     )
     async def create(
         self, request: Request[Principal, Any, Any], data: JSONBody[schemas.EnterpriseCreate],
-        db: DB, grader: GraderDep, clock: ClockDep, signer: SignerDep,
+        db: DB, grader: GraderDep, clock: ClockDep, signer: SignerDep, industries: IndustriesDep,
     ) -> schemas.Enterprise:
+        service.ensure_known_industry(industries, data.industry)
         async with db.write.acquire() as conn:
             subject_id = await service.create_enterprise(conn, grader, request.user, data,
                                                          clock.today(),
@@ -67,8 +68,10 @@ class EnterpriseController(Controller):
     async def update(
         self, request: Request[Principal, Any, Any],
         enterprise_id: Annotated[str, ENTERPRISE_ID], data: JSONBody[schemas.SubjectUpdate],
-        db: DB, grader: GraderDep, clock: ClockDep, signer: SignerDep,
+        db: DB, grader: GraderDep, clock: ClockDep, signer: SignerDep, industries: IndustriesDep,
     ) -> schemas.Enterprise:
+        if isinstance(data.industry, str):
+            service.ensure_known_industry(industries, data.industry)
         async with db.write.acquire() as conn:
             await service.update_subject(conn, grader, request.user, enterprise_id, data,
                                          store=False, now=clock.now(), today=clock.today(),
@@ -85,8 +88,9 @@ class EnterpriseController(Controller):
     async def create_store(
         self, request: Request[Principal, Any, Any],
         enterprise_id: Annotated[str, ENTERPRISE_ID], data: JSONBody[schemas.StoreCreate],
-        db: DB, grader: GraderDep, clock: ClockDep, signer: SignerDep,
+        db: DB, grader: GraderDep, clock: ClockDep, signer: SignerDep, industries: IndustriesDep,
     ) -> schemas.Store:
+        service.ensure_known_industry(industries, data.industry)
         async with db.write.acquire() as conn:
             store_id = await service.create_store(conn, grader, request.user, enterprise_id,
                                                   data, clock.today(),
@@ -145,10 +149,28 @@ class StoreController(Controller):
     async def update(
         self, request: Request[Principal, Any, Any], store_id: Annotated[str, STORE_ID],
         data: JSONBody[schemas.SubjectUpdate], db: DB, grader: GraderDep, clock: ClockDep,
-        signer: SignerDep,
+        signer: SignerDep, industries: IndustriesDep,
     ) -> schemas.Store:
+        if isinstance(data.industry, str):
+            service.ensure_known_industry(industries, data.industry)
         async with db.write.acquire() as conn:
             await service.update_subject(conn, grader, request.user, store_id, data, store=True,
                                          now=clock.now(), today=clock.today(),
                                          endpoint=audit.endpoint_of(request))
             return await service.get_store(conn, signer, store_id)
+
+
+class IndustryController(Controller):
+    path = "/api/v1/industries"
+    tags = ("subjects 信用主体",)
+
+    @get("/", summary="The industries (行业) a subject may be registered with",
+         description="The core's common industries and those the enabled scenarios add. A "
+         "subject's `industry` must be one of these keys (422 `unknown-industry`); scenarios "
+         "cover subjects by these keys.")
+    async def list_industries(self, industries: IndustriesDep) -> list[schemas.IndustryView]:
+        return [schemas.IndustryView(key=i.key, name_zh=i.name_zh, name_en=i.name_en)
+                for i in industries.all()]
+
+
+CONTROLLERS = [EnterpriseController, StoreController, IndustryController]

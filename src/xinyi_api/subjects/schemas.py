@@ -144,3 +144,11 @@ class StorePage(Struct, kw_only=True):
 
     items: list[StoreSearchItem]
     next_cursor: str | None
+
+
+class IndustryView(Struct, kw_only=True):
+    """行业: an industry key and its names."""
+
+    key: Annotated[str, Meta(examples=["beef_soup"])]
+    name_zh: Annotated[str, Meta(examples=["牛肉汤"])]
+    name_en: Annotated[str, Meta(examples=["beef soup"])]

@@ -20,6 +20,7 @@ from xinyi_api.db.queries import Queries, like_pattern
 from xinyi_api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from xinyi_api.grading.engine import GRADE_LABELS
 from xinyi_api.grading.service import Grader
+from xinyi_api.industries import IndustryRegistry
 from xinyi_api.subjects import schemas
 from xinyi_api.subjects.uscc import InvalidUSCC, normalize_uscc
 
@@ -64,6 +65,16 @@ def _check_location(latitude: float | None, longitude: float | None) -> None:
     if (latitude is None) != (longitude is None):
         raise Unprocessable("latitude and longitude go together: give both or neither",
                             slug="invalid-location")
+
+
+def ensure_known_industry(industries: IndustryRegistry, key: str) -> None:
+    """422 ``unknown-industry`` naming the field unless ``key`` is in the industry registry
+    (``GET /api/v1/industries``): coverage by scenarios must not depend on spelling."""
+    if key not in industries:
+        raise Unprocessable(f"unknown industry {key!r}; see GET /api/v1/industries",
+                            slug="unknown-industry",
+                            errors=[{"message": "not a key of GET /api/v1/industries",
+                                     "key": "industry", "source": "body"}])
 
 
 async def create_enterprise(

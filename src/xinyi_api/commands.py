@@ -1,0 +1,163 @@
+"""What every ``xinyi-api`` command shares, whichever package contributes it.
+
+``settings_from_env`` (a usage error naming a bad variable), ``database`` (the embedded
+PostgreSQL started and stopped around the command when ``DATABASE_URL`` is unset, SIGTERM
+included), ``run`` (one connection for an async job), ``migrate_all``, and the ``--as-of``
+option with ``today_of``. Packages add commands through the ``cli_commands`` hook
+(``xinyi_api.hookspecs``) and import this module, never ``xinyi_api.cli``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from types import FrameType
+from typing import TypeVar
+
+import asyncpg
+import click
+
+from xinyi_api.settings import Settings, SettingsError
+
+__all__ = ["AS_OF", "Terminated", "database", "migrate_all", "run", "settings_from_env",
+           "stop_on_sigterm", "today_of"]
+
+T = TypeVar("T")
+
+AS_OF = click.option(
+    "--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+    help="Work as of this date (YYYY-MM-DD) instead of today in XINYI_TIMEZONE: re-run a "
+    "missed day's job, or check what a date will bring.")
+
+
+def settings_from_env() -> Settings:
+    """The settings of this command, or a usage error naming the bad variable."""
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        raise click.UsageError(f"bad configuration: {exc}") from None
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: raised in the main thread, like ``KeyboardInterrupt`` for SIGINT, so
+    every ``finally`` runs (the embedded PostgreSQL is stopped) before the process ends."""
+
+
+class _SigtermGuard:
+    """SIGTERM raises ``Terminated`` while armed; before that it is held (``pending``)."""
+
+    def __init__(self) -> None:
+        self.armed = False
+        self.pending = False
+
+    def handle(self, signum: int, _frame: FrameType | None) -> None:
+        if self.armed:
+            self.armed = False  # a second SIGTERM must not interrupt the clean-up
+            raise Terminated(signum)
+        self.pending = True
+
+    def arm(self) -> None:
+        """From now on SIGTERM raises — and one that arrived before does, now."""
+        self.armed = True
+        if self.pending:
+            self.pending = self.armed = False
+            raise Terminated(signal.SIGTERM)
+
+    def disarm(self) -> None:
+        self.armed = False
+
+
+@contextmanager
+def stop_on_sigterm() -> Iterator[_SigtermGuard]:
+    """Treat SIGTERM (systemd, ``docker stop``, ``kill``) like SIGINT for the duration.
+
+    Python's default SIGTERM ends the process at once — no ``finally``, no ``atexit`` — which
+    left the embedded PostgreSQL running, with a holder list naming a dead process. Here the
+    signal raises ``Terminated`` once the caller ``arm``s the guard (a SIGTERM that arrives while
+    the database starts is held until then); when everything has unwound, the process ends by
+    the same signal, as it would have, so a supervisor sees an ordinary SIGTERM exit.
+
+    ``uvicorn.run`` installs its own handlers for a graceful shutdown and afterwards restores
+    this one and raises the signal again: ``serve`` stops uvicorn first, then the database.
+    """
+    guard = _SigtermGuard()
+    if threading.current_thread() is not threading.main_thread():
+        yield guard  # signals reach the main thread only; nothing to do
+        return
+    previous = signal.signal(signal.SIGTERM, guard.handle)
+    terminated = False
+    try:
+        yield guard
+    except Terminated:
+        terminated = True
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if terminated:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.raise_signal(signal.SIGTERM)
+
+
+@contextmanager
+def database(settings: Settings) -> Iterator[Settings]:
+    """Settings with a usable ``database_url``, starting the embedded server if needed.
+
+    The embedded server is stopped on the way out — normal return, error, Ctrl-C or SIGTERM.
+    """
+    if settings.database_url is not None:
+        yield settings
+        return
+    from xinyi_api.db.embedded import EmbeddedPostgres
+
+    with stop_on_sigterm() as guard:
+        embedded = EmbeddedPostgres(settings.data_dir)
+        try:
+            guard.arm()
+            yield settings.with_database(embedded.url)
+        finally:
+            guard.disarm()
+            embedded.stop()
+
+
+def run(settings: Settings, job: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    from xinyi_api.db.pool import connect
+
+    async def main() -> T:
+        assert settings.database_url is not None
+        try:
+            conn = await connect(settings.database_url)
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise click.ClickException(f"cannot reach the database: {exc}") from None
+        try:
+            return await job(conn)
+        finally:
+            await conn.close()
+
+    return asyncio.run(main())
+
+
+async def migrate_all(conn: asyncpg.Connection, settings: Settings) -> list[str]:
+    """Apply every pending migration (the core's and every package's) and make sure the signing
+    keys exist; the names applied."""
+    from xinyi_api.db.migrate import migrate
+    from xinyi_api.keys import ensure_keys
+    from xinyi_api.platform import build_platform
+
+    applied = await migrate(conn, build_platform(settings).migration_sources)
+    await ensure_keys(conn, settings.secret_key)
+    return [f"{m.source}/{m.name}" for m in applied]
+
+
+def today_of(settings: Settings, as_of: datetime | None) -> date:
+    """``--as-of`` if given, else today in ``XINYI_TIMEZONE``."""
+    from xinyi_api.clock import Clock
+
+    return as_of.date() if as_of is not None else Clock(settings.tz).today()
+
+

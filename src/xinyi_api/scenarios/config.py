@@ -1,0 +1,90 @@
+"""Per-scenario configuration: ``XINYI_SCENARIO_<KEY>_<FIELD>``, typed and validated at start.
+
+A scenario declares ``settings = MySettings`` (a ``msgspec.Struct`` whose fields all have
+defaults); at start the core reads ``XINYI_SCENARIO_<KEY>_<FIELD>`` for each field (key and field
+upper-cased), converts the text to the field's type with msgspec's rules (``true``/``false``,
+numbers, ISO dates, comma-separated lists) and checks the struct's constraints. A bad value stops
+start-up with a ``SettingsError`` naming the variable, the scenario and the field; a variable
+``XINYI_SCENARIO_<KEY>_…`` naming no field is refused too (a typo must not pass silently).
+Endpoints read the result as ``ctx.config``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import msgspec
+
+from xinyi_api.scenarios.model import Scenario
+from xinyi_api.settings import SettingsError
+
+__all__ = ["PREFIX", "scenario_settings", "settings_of", "variable_name"]
+
+PREFIX = "XINYI_SCENARIO_"
+
+
+def variable_name(key: str, field: str) -> str:
+    return f"{PREFIX}{key.upper()}_{field.upper()}"
+
+
+def settings_of(scenario: Scenario, environ: Mapping[str, str] | None = None) -> Any:
+    """The scenario's settings from the environment, or ``None`` if it declares none."""
+    env = os.environ if environ is None else environ
+    spec = scenario.settings
+    prefix = f"{PREFIX}{scenario.key.upper()}_"
+    if spec is None:
+        stray = sorted(name for name in env if name.startswith(prefix))
+        if stray:
+            raise SettingsError(stray[0], f"scenario {scenario.key!r} declares no settings")
+        return None
+    fields = {f.upper(): f for f in spec.__struct_fields__}
+    raw: dict[str, Any] = {}
+    for name, value in env.items():
+        if not name.startswith(prefix):
+            continue
+        field = fields.get(name[len(prefix):])
+        if field is None:
+            known = ", ".join(variable_name(scenario.key, f) for f in spec.__struct_fields__)
+            raise SettingsError(name, f"scenario {scenario.key!r} has no setting "
+                                      f"{name[len(prefix):].lower()!r} (known: {known})")
+        raw[field] = _text_value(spec, field, value)
+    try:
+        return msgspec.convert(raw, spec, strict=False)
+    except msgspec.ValidationError as exc:
+        field = _field_of(str(exc)) or next(iter(raw), "")
+        name = variable_name(scenario.key, field) if field else f"{prefix}*"
+        raise SettingsError(name, f"scenario {scenario.key!r}, setting {field!r}: {exc}") \
+            from None
+
+
+def scenario_settings(scenarios: Sequence[Scenario],
+                      environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``key → settings`` of every scenario that declares settings."""
+    out: dict[str, Any] = {}
+    for scenario in scenarios:
+        value = settings_of(scenario, environ)
+        if value is not None:
+            out[scenario.key] = value
+    return out
+
+
+def _text_value(spec: type[msgspec.Struct], field: str, value: str) -> Any:
+    """Comma-separated text for list/tuple/set fields; the text itself otherwise."""
+    info = msgspec.inspect.type_info(spec)
+    assert isinstance(info, msgspec.inspect.StructType)
+    ftype = next(f.type for f in info.fields if f.name == field)
+    if isinstance(ftype, (msgspec.inspect.ListType, msgspec.inspect.TupleType,
+                          msgspec.inspect.VarTupleType, msgspec.inspect.SetType,
+                          msgspec.inspect.FrozenSetType)):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+def _field_of(message: str) -> str | None:
+    """``… - at `$.due_days``` → ``due_days``."""
+    marker = "at `$."
+    if marker not in message:
+        return None
+    return message.split(marker, 1)[1].split("`", 1)[0].split("[", 1)[0].split(".", 1)[0]
