@@ -32,6 +32,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "xinyi_api.consumers.plugin",
     "xinyi_api.ratings.plugin",
     "xinyi_api.persons.plugin",
+    "xinyi_api.me.plugin",
     "xinyi_api.scenarios.plugin",
     "xinyi_api.core_commands",
 )

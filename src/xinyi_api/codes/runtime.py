@@ -1,6 +1,6 @@
 """The per-worker code runtime 码服务运行时: caches, listener, scan counter, lifespan.
 
-``CodesRuntime`` lives on ``app_state(app).codes``. A scan goes:
+``CodesRuntime`` lives on the platform (``platform_of(app).codes``). A scan goes:
 
 1. token → serial: ``CodeSigner.verify_cached`` (a token checked before), else
    ``CodeSigner.claim`` (shape and key; the Ed25519 signature of a version-1 token);
@@ -39,7 +39,7 @@ from xinyi_api.codes.signer import CodeSigner
 from xinyi_api.codes.stats import ScanCounter
 from xinyi_api.codes.token import InvalidCodeToken
 from xinyi_api.errors import Gone, NotFound
-from xinyi_api.platform import app_state
+from xinyi_api.state import platform_of
 
 if TYPE_CHECKING:
 
@@ -99,11 +99,11 @@ class CodesRuntime:
         return self._signer is not None
 
     async def start(self, app: Litestar) -> None:
-        settings: Settings = app_state(app).settings  # the embedded server may have set the URL
+        settings: Settings = platform_of(app).settings  # the embedded server may have set the URL
         assert settings.database_url is not None
         self.settings = settings
-        self._db = app_state(app).db
-        self._signer = CodeSigner(app_state(app).key_store, settings.public_base_url)
+        self._db = platform_of(app).db
+        self._signer = CodeSigner(platform_of(app).key_store, settings.public_base_url)
         self.listener = ChangeListener(settings.database_url, self.profiles)
         await self.listener.start()
         self.counter.start()
@@ -227,9 +227,10 @@ class CodesRuntime:
 async def codes_lifespan(app: Litestar) -> AsyncIterator[None]:
     """Start the change listener and the scan-statistics flusher; flush and stop on exit.
 
-    Must come after the database lifespan (it needs ``app_state(app).db`` and ``key_store``).
+    Must come after the database lifespan (it needs ``platform_of(app).db`` and ``key_store``).
     """
-    runtime: CodesRuntime = app_state(app).codes
+    runtime = platform_of(app).codes
+    assert runtime is not None
     await runtime.start(app)
     try:
         yield

@@ -19,7 +19,7 @@ What is here, by purpose:
 - its own endpoints: ``Context`` (``ctx``: transaction, covered subject, regrade, audit, clock,
   configuration), guards (``requires``, ``ensure_region``, ``ensure_merchant_of``), errors,
   input types (``SingleLineText``, ``FreeText``, ``PlausibleDate``, ``Int64``), personal credit
-  (``PersonalCredit``, ``Standing``, ``record_person_fact``);
+  (``PersonalCredit``: spend a 动态个人信用码, a person's ``Standing``, ``record_fact``);
 - testing it: ``make_file``, ``make_record``, ``grade_offline`` and the pytest fixture
   ``scenario_app`` (``xinyi_api.scenarios.testing``, loaded as a pytest plugin).
 """
@@ -53,12 +53,10 @@ from xinyi_api.grading.engine import (
     RecordFact,
     capped,
 )
+from xinyi_api.grading.kinds import KIND_LABELS, RESULT_LABELS, SEVERITY_LABELS
 from xinyi_api.grading.service import FileLoader
 from xinyi_api.industries import Industry
 from xinyi_api.inputs import FreeText, Int64, PlausibleDate, PlausibleDateTime, SingleLineText
-from xinyi_api.persons.service import PersonalCredit, Standing
-from xinyi_api.persons.service import record_fact as record_person_fact
-from xinyi_api.records.kinds import KIND_LABELS, RESULT_LABELS, SEVERITY_LABELS
 from xinyi_api.scenarios.context import Context, Subject
 from xinyi_api.scenarios.deps import ContextDep
 from xinyi_api.scenarios.model import (
@@ -86,6 +84,8 @@ from xinyi_api.scenarios.model import (
     Waiver,
     indicator,
 )
+from xinyi_api.scenarios.model import PersonCredit as PersonalCredit
+from xinyi_api.scenarios.model import PersonStanding as Standing
 from xinyi_api.scenarios.testing import grade_offline, make_file, make_record
 
 __all__ = [
@@ -154,6 +154,5 @@ __all__ = [
     "indicator",
     "make_file",
     "make_record",
-    "record_person_fact",
     "requires",
 ]

@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from xinyi_api.grading.engine import CreditFile, GradeResult, RatingSummary, RecordFact
-from xinyi_api.records.kinds import public_until
+from xinyi_api.grading.kinds import public_until
 from xinyi_api.scenarios.model import Scenario
 
 __all__ = ["grade_offline", "make_file", "make_record"]
