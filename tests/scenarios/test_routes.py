@@ -125,7 +125,7 @@ def catch_all(anything: str) -> str:
 
 
 @get("/person-reports/mine", sync_to_thread=False)
-def reports(self: Any) -> str:
+def reports() -> str:
     return "mine"
 
 
