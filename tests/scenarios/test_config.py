@@ -160,3 +160,14 @@ def test_a_scenario_without_settings_refuses_variables_of_its_own() -> None:
 def test_settings_must_be_a_msgspec_struct() -> None:
     assert scenario_problems(variant(settings=dict)) == [  # type: ignore[arg-type]
         "settings must be a msgspec.Struct class, got <class 'dict'>"]
+
+
+def test_a_variable_naming_no_installed_scenario_stops_start_up(
+    configured: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    configured.setenv("XINYI_SCENARIO_SAMPEL_DUE_DAYS", "3")
+    with pytest.raises(SettingsError) as caught:
+        build_platform(_settings(tmp_path))
+    assert caught.value.variable == "XINYI_SCENARIO_SAMPEL_DUE_DAYS"
+    assert "names no installed scenario (installed: beef_soup, " in str(caught.value)
+    assert "a typo in the key?" in str(caught.value)

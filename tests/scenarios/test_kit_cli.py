@@ -47,7 +47,7 @@ def test_check_reports_every_problem_of_every_installed_scenario_without_a_trace
     done = _run("scenarios", "check", env=_env(
         PYTHONPATH=os.pathsep.join([str(site), str(ROOT)]),
         XINYI_SCENARIOS="beef_soup,nursing",
-        XINYI_SCENARIO_TOURISM_DISCOUNT="10"))
+        XINYI_SCENARIO_TOURISM_DISCOUNT="10", XINYI_SCENARIO_TOURISMS_X="1"))
     out = done.stdout
     assert done.returncode == 1, out + done.stderr
     assert "Traceback" not in out + done.stderr
@@ -58,8 +58,9 @@ def test_check_reports_every_problem_of_every_installed_scenario_without_a_trace
     assert "unknown scenario key 'nursing'" in out
     assert "settings: XINYI_SCENARIO_TOURISM_DISCOUNT: scenario 'tourism' declares no " \
            "settings" in out
+    assert "XINYI_SCENARIO_TOURISMS_X names no installed scenario" in out
     assert "ok  beef_soup" in out and "ok  tourism" not in out
-    assert "6 problem(s) in 5 scenario(s)" in done.stderr
+    assert "7 problem(s) in 6 scenario(s)" in done.stderr
 
 
 def _package(root: Path, modules: dict[str, str], entries: dict[str, str]) -> Path:

@@ -62,10 +62,16 @@ def _with_settings(inspection: Inspection, others: list[str]) -> CheckReport:
 
 def check_installed() -> CheckReport:
     """Every installed scenario, and the keys of ``XINYI_SCENARIOS`` if set."""
+    from xinyi_api.scenarios.config import unclaimed
     from xinyi_api.scenarios.loader import discover
 
     installed = sorted({ep.name for ep in discover()})
     report = _with_settings(inspect_plugins(None), installed)
+    stray = unclaimed(os.environ, installed)
+    if stray:
+        report.problems["XINYI_SCENARIO_*"] = [
+            f"{name} names no installed scenario (installed: {', '.join(installed)})"
+            for name in stray]
     raw = os.environ.get("XINYI_SCENARIOS")
     if raw is not None:
         unknown = [k.strip() for k in raw.split(",") if k.strip() and k.strip() not in installed]

@@ -5,9 +5,10 @@ is a required variable); at start the core reads ``XINYI_SCENARIO_<KEY>_<FIELD>`
 (key and field upper-cased), converts the text to the field's type with msgspec's rules
 (``true``/``false``, numbers, ISO dates, comma-separated lists) and checks the struct's
 constraints. A bad or missing value stops start-up with a ``SettingsError`` naming the variable,
-the scenario and the field; a variable ``XINYI_SCENARIO_<KEY>_…`` naming no field is refused too
-(a typo must not pass silently). A variable belongs to the installed scenario whose key it names
-most precisely (``XINYI_SCENARIO_PAY_LATER_DUE_DAYS`` is ``pay_later``'s, not ``pay``'s).
+the scenario and the field; a variable ``XINYI_SCENARIO_<KEY>_…`` naming no field, or no
+installed scenario, is refused too (a typo must not pass silently). A variable belongs to the
+installed scenario whose key it names most precisely (``XINYI_SCENARIO_PAY_LATER_DUE_DAYS`` is
+``pay_later``'s, not ``pay``'s).
 Endpoints read the result as ``ctx.config``.
 """
 
@@ -22,7 +23,7 @@ import msgspec
 from xinyi_api.scenarios.model import Scenario
 from xinyi_api.settings import SettingsError
 
-__all__ = ["PREFIX", "scenario_settings", "settings_of", "variable_name"]
+__all__ = ["PREFIX", "scenario_settings", "settings_of", "unclaimed", "variable_name"]
 
 PREFIX = "XINYI_SCENARIO_"
 
@@ -81,13 +82,25 @@ def scenario_settings(scenarios: Sequence[Scenario],
     scenario's whose key it names most precisely, among every installed scenario)."""
     from xinyi_api.scenarios.loader import discover
 
+    env = os.environ if environ is None else environ
     out: dict[str, Any] = {}
     keys = sorted({s.key for s in scenarios} | {ep.name for ep in discover()})
+    stray = unclaimed(env, keys)
+    if stray:
+        raise SettingsError(stray[0], "names no installed scenario (installed: "
+                                      f"{', '.join(keys) or 'none'}); a typo in the key?")
     for scenario in scenarios:
-        value = settings_of(scenario, environ, keys)
+        value = settings_of(scenario, env, keys)
         if value is not None:
             out[scenario.key] = value
     return out
+
+
+def unclaimed(env: Mapping[str, str], keys: Sequence[str]) -> list[str]:
+    """``XINYI_SCENARIO_…`` variables that belong to none of the scenario ``keys``."""
+    prefixes = [f"{PREFIX}{key.upper()}_" for key in keys]
+    return sorted(name for name in env if name.startswith(PREFIX)
+                  and not any(name.startswith(p) for p in prefixes))
 
 
 def _text_value(spec: type[msgspec.Struct], field: str, value: str) -> Any:
