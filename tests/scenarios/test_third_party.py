@@ -42,11 +42,13 @@ def _clean_env(**extra: str) -> dict[str, str]:
 
 
 def _run_own_tests(package: Path, site: Path) -> subprocess.CompletedProcess[str]:
-    """The package's own tests, in a subprocess, against its installed copy in ``site``."""
+    """The package's own tests, in a subprocess, against its installed copy in ``site`` (on
+    ``DATABASE_URL`` when our run has one, else an embedded PostgreSQL of their own)."""
+    server = {"DATABASE_URL": os.environ["DATABASE_URL"]} if "DATABASE_URL" in os.environ else {}
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"],
-        cwd=package, env=_clean_env(PYTHONPATH=str(site)), capture_output=True, text=True,
-        timeout=600, check=False)
+        cwd=package, env=_clean_env(PYTHONPATH=str(site), **server), capture_output=True,
+        text=True, timeout=600, check=False)
 
 
 def test_installed_plugin_is_discovered_through_its_entry_point(
