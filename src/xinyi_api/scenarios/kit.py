@@ -20,8 +20,10 @@ What is here, by purpose:
   configuration), guards (``requires``, ``ensure_region``, ``ensure_merchant_of``), errors,
   input types (``SingleLineText``, ``FreeText``, ``PlausibleDate``, ``Int64``), personal credit
   (``PersonalCredit``: spend a 动态个人信用码, a person's ``Standing``, ``record_fact``);
-- testing it: ``make_file``, ``make_record``, ``grade_offline`` and the pytest fixture
-  ``scenario_app`` (``xinyi_api.scenarios.testing``, loaded as a pytest plugin).
+- testing it: ``make_file``, ``make_record``, ``grade_offline``, ``scenario_problems``
+  (``xinyi_api.scenarios.testing``) and the pytest fixtures ``scenario_client``,
+  ``scenario_token``, ``scenario_subject`` … (``xinyi_api.pytest_plugin``, loaded by
+  pytest on its own; docs/scenario-kit.md).
 """
 
 from __future__ import annotations
@@ -86,7 +88,7 @@ from xinyi_api.scenarios.model import (
 )
 from xinyi_api.scenarios.model import PersonCredit as PersonalCredit
 from xinyi_api.scenarios.model import PersonStanding as Standing
-from xinyi_api.scenarios.testing import grade_offline, make_file, make_record
+from xinyi_api.scenarios.testing import grade_offline, make_file, make_record, scenario_problems
 
 __all__ = [
     "GRADES",
@@ -155,4 +157,5 @@ __all__ = [
     "make_file",
     "make_record",
     "requires",
+    "scenario_problems",
 ]
