@@ -138,7 +138,7 @@ def import_file(file: Path, department: str, layout: str | None, dry_run: bool,
                     data = sheets.to_xlsx([("问题清单", sheets.REPORT_HEADER, cells)]) \
                         if report.suffix.lower() == ".xlsx" else \
                         sheets.to_csv(sheets.REPORT_HEADER, cells)
-                    report.write_bytes(data)
+                    await asyncio.to_thread(report.write_bytes, data)
                 if outcome.problems:
                     for r in await conn.fetch(q.problems_page, row["id"], 0, 20):
                         click.echo(f"row {r['row_no']} [{r['column_name']}] {r['code']}: "

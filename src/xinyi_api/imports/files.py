@@ -139,8 +139,8 @@ def _open_csv(path: Path, head: bytes, *, max_rows: int) -> Table:
                 raise FileProblem("too-many-rows", f"文件超过 {max_rows} 行数据"
                                   "(XINYI_IMPORT_MAX_ROWS)", limit=max_rows)
             if len(cells) > MAX_COLUMNS:
-                raise FileProblem("too-many-columns",
-                                  f"第 {reader.line_num} 行有 {len(cells)} 列,最多 {MAX_COLUMNS} 列")
+                raise FileProblem("too-many-columns", f"第 {reader.line_num} 行有 {len(cells)} "
+                                  f"列,最多 {MAX_COLUMNS} 列")
             yield reader.line_num, cells
 
     return Table("csv", encoding, [h.strip() for h in headers], data(), raw.tell, raw.close)
@@ -199,7 +199,8 @@ def _open_xlsx(path: Path, *, max_rows: int) -> Table:
     if declared_columns > MAX_COLUMNS:
         book.close()
         raw.close()
-        raise FileProblem("too-many-columns", f"工作表有 {declared_columns} 列,最多 {MAX_COLUMNS} 列")
+        raise FileProblem("too-many-columns",
+                          f"工作表有 {declared_columns} 列,最多 {MAX_COLUMNS} 列")
     if declared_rows - 1 > max_rows:
         book.close()
         raw.close()

@@ -61,7 +61,8 @@ STAGING_COLUMNS = ["row_no", "kind", "source_key", "uscc", "subject_id", "subjec
 PROBLEM_COLUMNS = ["job_id", "n", "row_no", "column_name", "code", "message", "value"]
 
 REFUSALS = {
-    "refuse:nothing-to-withdraw": ("nothing-to-withdraw", "要撤销的记录不存在(本部门没有该决定文书号的记录)"),
+    "refuse:nothing-to-withdraw": ("nothing-to-withdraw",
+                                   "要撤销的记录不存在(本部门没有该决定文书号的记录)"),
     "refuse:record-final": ("record-final", "该记录已撤销或已修复,不能再更正"),
     "refuse:record-under-objection": ("record-under-objection",
                                       "该记录处于异议处理中,请先处理异议"),

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import asyncpg
 from litestar import Controller, Request, Response, get, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from xinyi_api import audit
@@ -63,9 +64,12 @@ FILE_MEDIA_TYPES = frozenset({
 NDJSON_MEDIA_TYPES = frozenset({"application/x-ndjson", "application/ndjson",
                                 "application/jsonl", "application/x-jsonlines"})
 PREVIEW_PROBLEMS = 20
+REPLAYED = {200: ResponseSpec(data_container=schemas.ImportJob,
+                              description="The job this Idempotency-Key already made (a retry)")}
 JOB_ERRORS = [Unauthorized, Forbidden, NotFound]
 KIND_LABELS = {"bad_check_character": "校验位错误", "name_with_several_codes": "一名多码",
-               "code_with_several_names": "一码多名", "individual_code_reused": "个体工商户代码复用"}
+               "code_with_several_names": "一码多名",
+               "individual_code_reused": "个体工商户代码复用"}
 
 
 # --- bodies -----------------------------------------------------------------------------------
@@ -235,6 +239,7 @@ class ImportController(Controller):
         "`file-too-large`). An `Idempotency-Key` makes a retry safe. docs/imports.md.",
         raises=[Unauthorized, Forbidden, BadRequest, Conflict, Unprocessable, FileTooLarge,
                 UnsupportedMediaType],
+        responses=REPLAYED,
     )
     async def upload(
         self, request: Request[Principal, Any, Any], db: DB, clock: ClockDep,
@@ -296,6 +301,7 @@ class ImportController(Controller):
         "`XINYI_IMPORT_MAX_BATCH_RECORDS` lines (413 `batch-too-large`). docs/imports.md.",
         raises=[Unauthorized, Forbidden, BadRequest, Conflict, Unprocessable, BatchTooLarge,
                 UnsupportedMediaType],
+        responses=REPLAYED,
     )
     async def batch(
         self, request: Request[Principal, Any, Any], db: DB, clock: ClockDep,
