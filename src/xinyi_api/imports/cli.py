@@ -111,7 +111,10 @@ def import_file(file: Path, department: str, layout: str | None, dry_run: bool,
 
                     def progress(_: Outcome) -> None:
                         if opened_box:
-                            bar.update(task, completed=opened_box[0].table.position())
+                            try:
+                                bar.update(task, completed=opened_box[0].table.position())
+                            except ValueError:  # the file was closed: stage 1 is over
+                                pass
 
                     try:
                         outcome = await service.run_stages(conn, services, ctx, stage,

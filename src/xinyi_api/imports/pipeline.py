@@ -110,6 +110,9 @@ class _Subject:
     name: str
     type: str
     region_code: str
+    names: frozenset[str]
+    """Normalised names the row may give: the registered one, and, for a merged subject, the
+    name of the subject it was merged into."""
 
 
 Progress = Callable[[Outcome], None]
@@ -205,8 +208,9 @@ class Pipeline:
         unknown = list({c.uscc for c in batch} - self._subjects.keys())
         if unknown:
             for r in await conn.fetch(q.subjects_by_uscc, unknown):
+                names = frozenset(normalize_name(n) for n in (r["name"], r["merged_name"]) if n)
                 self._subjects[r["uscc"]] = _Subject(r["id"], r["name"], r["type"],
-                                                     r["region_code"])
+                                                     r["region_code"], names)
             for code in unknown:
                 self._subjects.setdefault(code, None)
         by_name: dict[str, list[tuple[str, str]]] = {}
@@ -275,7 +279,7 @@ class Pipeline:
                                           f"主体所在行政区划 {subject.region_code} 不在本部门范围 "
                                           f"{ctx.region} 内", c.uscc)])
                     continue
-                if normalize_name(c.subject_name) != normalize_name(subject.name):
+                if normalize_name(c.subject_name) not in subject.names:
                     self._refuse([Problem(
                         c.row, layout.column("subject_name").zh, "name-mismatch",
                         f"名称与统一社会信用代码 {c.uscc} 登记的名称「{subject.name}」不一致,"

@@ -32,7 +32,7 @@ DROP TABLE IF EXISTS import_staging;
 
 -- name: subjects_by_uscc
 -- A merged subject (重错码治理) stands for the subject it was merged into.
-SELECT s.uscc, coalesce(m.id, s.id) AS id, s.name, s.type,
+SELECT s.uscc, coalesce(m.id, s.id) AS id, s.name, m.name AS merged_name, s.type,
        coalesce(m.region_code, s.region_code) AS region_code
 FROM subjects s LEFT JOIN subjects m ON m.id = s.merged_into
 WHERE s.uscc = ANY($1::text[]);
