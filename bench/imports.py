@@ -44,7 +44,8 @@ HEADERS = ["行政相对人名称", "行政相对人类别", "统一社会信用
            "处罚决定日期", "处罚机关", "处罚机关统一社会信用代码", "数据来源单位",
            "数据来源单位统一社会信用代码", "当前状态", "备注"]
 VIOLATIONS = [
-    ("从业人员未取得健康证明上岗", "检查发现2名从业人员未取得有效健康证明即从事接触直接入口食品工作",
+    ("从业人员未取得健康证明上岗",
+     "检查发现2名从业人员未取得有效健康证明即从事接触直接入口食品工作",
      "《中华人民共和国食品安全法》第一百二十六条第一款第六项"),
     ("超范围经营", "当事人超出食品经营许可核定范围经营冷荤类食品,货值金额人民币三千元",
      "《食品经营许可和备案管理办法》第五十四条"),
@@ -145,12 +146,19 @@ def run_import(url: str, path: Path, workdir: Path) -> tuple[float, int, str]:
 async def phases(url: str) -> list[str]:
     conn = await connect(url)
     try:
-        rows = await conn.fetch("SELECT id, started_at, finished_at, updated_at, inserted, "
+        rows = await conn.fetch("SELECT id, started_at, committed_at, finished_at, inserted, "
                                 "unchanged, subjects_regraded FROM import_jobs ORDER BY id")
-        return [f"job {r['id']}: {r['inserted']} inserted, {r['unchanged']} unchanged, "
-                f"{r['subjects_regraded']} regraded, "
-                f"{(r['finished_at'] - r['started_at']).total_seconds():.1f} s in the job"
-                for r in rows]
+        out = []
+        for r in rows:
+            total = (r["finished_at"] - r["started_at"]).total_seconds()
+            line = (f"job {r['id']}: {r['inserted']} inserted, {r['unchanged']} unchanged, "
+                    f"{r['subjects_regraded']} regraded; {total:.1f} s in the job")
+            if r["committed_at"] is not None:
+                landed = (r["committed_at"] - r["started_at"]).total_seconds()
+                line += (f" = {landed:.1f} s read, check, stage and commit + "
+                         f"{total - landed:.1f} s regrade")
+            out.append(line)
+        return out
     finally:
         await conn.close()
 

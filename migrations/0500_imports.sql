@@ -87,6 +87,7 @@ CREATE TABLE import_jobs (
     today             date,
     created_at        timestamptz NOT NULL DEFAULT now(),
     started_at        timestamptz,
+    committed_at      timestamptz,
     finished_at       timestamptz,
     updated_at        timestamptz NOT NULL DEFAULT now(),
     UNIQUE (department, idempotency_key)

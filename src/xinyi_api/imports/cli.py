@@ -9,6 +9,7 @@ file could not be read), 0 otherwise.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
 import hashlib
 import sys
@@ -111,10 +112,9 @@ def import_file(file: Path, department: str, layout: str | None, dry_run: bool,
 
                     def progress(_: Outcome) -> None:
                         if opened_box:
-                            try:
+                            # ValueError: the file was closed, stage 1 is over
+                            with contextlib.suppress(ValueError):
                                 bar.update(task, completed=opened_box[0].table.position())
-                            except ValueError:  # the file was closed: stage 1 is over
-                                pass
 
                     try:
                         outcome = await service.run_stages(conn, services, ctx, stage,

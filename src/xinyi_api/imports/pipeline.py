@@ -135,6 +135,7 @@ class Pipeline:
         self._subjects: dict[str, _Subject | None] = {}
         self.findings = review.Findings(ctx.department, f"import:{ctx.job_id}")
         self._industry_names = {i.name_zh: i.key for i in industries.all()}
+        self._normalised: dict[str, str] = {}
 
     async def open(self) -> None:
         await self.conn.execute(q.drop_staging)
@@ -279,7 +280,12 @@ class Pipeline:
                                           f"主体所在行政区划 {subject.region_code} 不在本部门范围 "
                                           f"{ctx.region} 内", c.uscc)])
                     continue
-                if normalize_name(c.subject_name) not in subject.names:
+                normal = self._normalised.get(c.subject_name)
+                if normal is None:
+                    if len(self._normalised) > SUBJECT_CACHE:
+                        self._normalised.clear()
+                    normal = self._normalised[c.subject_name] = normalize_name(c.subject_name)
+                if normal not in subject.names:
                     self._refuse([Problem(
                         c.row, layout.column("subject_name").zh, "name-mismatch",
                         f"名称与统一社会信用代码 {c.uscc} 登记的名称「{subject.name}」不一致,"

@@ -121,8 +121,9 @@ FROM subjects sub
 WHERE s.subject_id IS NULL AND sub.uscc = s.uscc;
 
 -- name: insert_records
--- $1 department, $2 today (published_on), $3 job id. In key order, so that concurrent imports
--- lock keys in the same order.
+-- $1 department, $2 today (published_on), $3 job id. Keys of one department are only written
+-- under its import lock (department_lock), so no two inserts of one key ever race; the unique
+-- index would refuse a second one all the same.
 WITH ins AS (
     INSERT INTO credit_records (id, subject_id, kind, severity, result, title, content,
                                 source_department, legal_basis, occurred_on, published_on,
@@ -131,7 +132,6 @@ WITH ins AS (
            result, title, content, $1, legal_basis, occurred_on, $2::date, public_until,
            source_key, fingerprint, fields::jsonb
     FROM import_staging WHERE action = 'insert'
-    ORDER BY kind, source_key
     ON CONFLICT (source_department, kind, source_key) WHERE source_key IS NOT NULL DO NOTHING
     RETURNING subject_id
 ), affected AS (
@@ -217,6 +217,7 @@ UPDATE import_jobs
 SET state = $2, rows_total = $3, rows_refused = $4, problems_listed = $5, inserted = $6,
     corrected = $7, withdrawn = $8, unchanged = $9, registered = $10, subjects_affected = $11,
     layout = coalesce(layout, $12), updated_at = now(),
+    committed_at = CASE WHEN $2 = 'regrading' THEN clock_timestamp() END,
     finished_at = CASE WHEN $2 IN ('validated', 'done', 'failed') THEN now() END
 WHERE id = $1;
 

@@ -86,6 +86,9 @@ ACTIVE = frozenset({"", "有效", "1", "正常"})
 WITHDRAWN = frozenset({"撤销", "无效", "2", "已撤销", "撤回"})
 _CATEGORY_SPLIT = re.compile(r"[;；,，/、|]+")
 STORE_ID = re.compile(r"S[0-9]{8}")
+_NOT_IN_FIELDS = frozenset({"doc_no", "uscc", "subject_name", "status", "store_id", "store_name",
+                            "industry", "basis", "decided_on"})
+"""Columns that have a place of their own (the rest go to ``source_fields``)."""
 
 
 def derive_severity(categories: list[str]) -> str:
@@ -105,29 +108,39 @@ class RowChecker:
     def __init__(self, layout: Layout, today: date) -> None:
         self.layout = layout
         self.today = today
+        self._columns = {c.key: c for c in layout.columns if c.kind != "ignored"}
+        self._required = [c for c in layout.columns if c.required and not c.may_be_blank]
+        self._codes: dict[str, str] = {}
+        """Codes already checked (the same business and authority recur row after row)."""
 
     def check(self, row: int, cells: Mapping[str, Any]) -> Candidate | list[Problem]:
         """``cells``: column key → raw value (absent or blank: empty)."""
         problems: list[Problem] = []
         clean: dict[str, Any] = {}
-        for column in self.layout.columns:
-            if column.kind == "ignored":
+        for key, raw in cells.items():
+            column = self._columns.get(key)
+            if column is None or raw is None or raw == "":
                 continue
-            raw = cells.get(column.key)
             try:
                 value = self._cell(column, raw)
             except CellError as exc:
                 problems.append(Problem(row, column.zh, exc.code, exc.message,
                                         values.as_text(raw)[:200]))
+                clean[key] = None
                 continue
-            if column.required and not column.may_be_blank and value in ("", None):
-                code = "missing-legal-basis" if column.key == "basis" else "missing-value"
-                what = "缺少处罚依据" if column.key == "basis" and self.layout.kind == "penalty" \
-                    else "必填项为空"
+            if value not in ("", None):
+                clean[key] = value
+        for column in self._required:
+            if column.key not in clean:
+                code = "missing-value"
+                what = "必填项为空"
+                if column.key == "basis":
+                    code = "missing-legal-basis"
+                    what = "缺少处罚依据" if self.layout.kind == "penalty" else "缺少依据"
                 problems.append(Problem(row, column.zh, code, what))
-                continue
-            clean[column.key] = value
         if problems:
+            problems.sort(key=lambda p: self.layout.columns.index(self.layout.find(p.column)
+                                                                  or self.layout.columns[0]))
             return problems
         return self._record(row, clean, problems)
 
@@ -137,9 +150,18 @@ class RowChecker:
         if column.kind == "amount":
             return values.parse_amount(raw)
         if column.kind == "uscc":
+            if isinstance(raw, str):
+                known = self._codes.get(raw)
+                if known is not None:
+                    return known
             if raw is None or values.as_text(raw).strip() == "":
                 return ""
-            return values.parse_uscc(raw)
+            code = values.parse_uscc(raw)
+            if isinstance(raw, str):
+                if len(self._codes) > 100_000:
+                    self._codes.clear()
+                self._codes[raw] = code
+            return code
         return values.text(raw, max_length=column.max_length,
                            single_line=column.kind != "free")
 
@@ -233,15 +255,10 @@ class RowChecker:
         until = kinds.public_until(decided, kind, severity, result)
         if stated_until is not None and stated_until < until:
             until = stated_until
-        for column in layout.columns:
-            key = column.key
-            if key in ("doc_no", "uscc", "subject_name", "status", "store_id", "store_name",
-                       "industry", "basis", "decided_on") or column.kind == "ignored":
-                continue
-            value = c.get(key)
-            if value not in (None, ""):
+        for key, value in c.items():
+            if key not in _NOT_IN_FIELDS and value is not None:
                 fields[key] = value.isoformat() if isinstance(value, date) else value
-        fields_json = msgspec.json.encode(fields).decode()
+        fields_json = msgspec.json.encode(fields, order="sorted").decode()
         withdraw_reason = c.get("remark") or f"数据来源部门在导入数据中标记为{status}"
         fingerprint = hashlib.blake2b(msgspec.json.encode([
             kind, c["uscc"], store_id, c.get("store_name", ""), severity, result, title,

@@ -56,7 +56,15 @@ _SPACES = " \t\u00a0\u3000"
 def text(value: object, *, max_length: int, single_line: bool = True) -> str:
     """Trimmed text, at most ``max_length`` characters, without forbidden characters (the same
     as the JSON API's ``SingleLineText`` / ``FreeText``). CR LF becomes LF."""
-    raw = as_text(value).replace("\r\n", "\n").strip(_SPACES + "\n")
+    raw = value if isinstance(value, str) else as_text(value)
+    if raw.isprintable():  # the common case, in C: no control, format or separator character
+        raw = raw.strip(_SPACES)
+        if len(raw) > max_length:
+            raise CellError("too-long", f"超过 {max_length} 个字符(共 {len(raw)} 个)")
+        return raw
+    if "\r" in raw:
+        raw = raw.replace("\r\n", "\n")
+    raw = raw.strip(_SPACES + "\n")
     char = forbidden_char(raw, single_line=single_line)
     if char is not None:
         kind = describe_char(char).rsplit("(", 1)[-1].rstrip(")")
@@ -81,6 +89,16 @@ def parse_date(value: object) -> date | None:
     ``20261101``, an XLSX date; a time of day after it is ignored. In 1990-01-01 … 2099-12-31."""
     if value is None or value == "":
         return None
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:  # the common case: ISO 8601
+            day = date.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if not EARLIEST_DATE <= day <= LATEST_DATE:
+                raise CellError("date-out-of-range", f"日期 {day.isoformat()} 超出范围"
+                                f"({EARLIEST_DATE.isoformat()} 至 {LATEST_DATE.isoformat()})")
+            return day
     if isinstance(value, datetime):
         day = value.date()
     elif isinstance(value, date):
