@@ -131,3 +131,41 @@ def test_the_cli_imports_a_file_and_exits_non_zero_on_refused_rows(database_url:
                             TODAY.isoformat()], env=env, capture_output=True, text=True,
                            timeout=120)
     assert again.returncode == 0 and "1 unchanged" in again.stdout, again.stdout
+
+
+async def test_the_monthly_scan_lists_bad_codes_and_names_with_several_codes(client, conn,
+                                                                           dept_headers):
+    from xinyi_api.imports.review import scan
+
+    good = uscc(801)
+    bad = good[:17] + ("0" if good[17] != "0" else "1")
+    await register(client, dept_headers, "淮南一名多码餐饮", good)
+    await register(client, dept_headers, "淮南一名多码餐饮", uscc(802))
+    await conn.execute("INSERT INTO subjects (id, type, uscc, name, region_code, industry, "
+                       "created_by) VALUES ('E09999999', 'enterprise', $1, '淮南错码公司', "
+                       "'340403', 'catering', 'scjg')", bad)
+    assert await scan(conn, TODAY) >= 2
+    items = (await client.get("/api/v1/code-reviews", headers=dept_headers)).json()["items"]
+    kinds = {(i["kind"], i["key"]) for i in items}
+    assert ("bad_check_character", bad) in kinds
+    assert ("name_with_several_codes", "淮南一名多码餐饮") in kinds
+    assert await scan(conn, TODAY) >= 2  # a second scan adds to the open items
+    again = (await client.get("/api/v1/code-reviews", headers=dept_headers)).json()["items"]
+    assert len(again) == len(items)
+
+
+async def test_an_import_notifies_the_scan_caches(client, conn, dept_headers):
+    import asyncio
+
+    code = uscc(901)
+    subject = await register(client, dept_headers, "淮南通知测试", code)
+    heard: list[str] = []
+    await conn.add_listener("xinyi_changes", lambda *args: heard.append(args[3]))
+    job = await upload(client, dept_headers, csv_bytes(PENALTY_HEADERS, [
+        penalty_row("淮南通知测试", code, "通1")]))
+    assert job["state"] == "done"
+    for _ in range(50):
+        if any(subject in payload.split(",") for payload in heard):
+            break
+        await asyncio.sleep(0.05)
+    assert any(subject in payload.split(",") for payload in heard), heard

@@ -330,9 +330,10 @@ class ImportRunner:
                 ran += 1
             except Exception as exc:
                 log.exception("import job %s failed", row["id"])
-                if not conn.is_closed() and not conn.is_in_transaction():
-                    await conn.execute(q.set_failure, row["id"], "internal-error",
-                                       f"内部错误,未写入任何记录({type(exc).__name__})")
+                job = None if conn.is_closed() else await conn.fetchrow(q.get_job, row["id"])
+                if job is not None and job["state"] != "regrading":
+                    await fail(conn, context_of(job, "runner"), "internal-error",
+                               f"内部错误,未写入任何记录({type(exc).__name__})")
             finally:
                 if not conn.is_closed():
                     await conn.fetchval(q.job_unlock, row["id"])
