@@ -231,7 +231,12 @@ MATRIX: dict[tuple[str, str], Case] = {
         body={"code": "AAAA-BBBB-CCCC-DDDD"}),
     ("GET", "/api/v1/merchant/enterprises"): only(
         "/api/v1/merchant/enterprises", {"merchant": 200, "merchant_other": 200}),
+    ("GET", "/api/v1/merchant/complaints"): only(
+        "/api/v1/merchant/complaints", {"merchant": 200, "merchant_other": 200}),
+    ("GET", "/api/v1/merchant/reports"): only(
+        "/api/v1/merchant/reports", {"merchant": 200, "merchant_other": 200}),
     ("GET", "/api/v1/me/ratings"): only("/api/v1/me/ratings", {"consumer": 200}),
+    ("GET", "/api/v1/me/visits"): only("/api/v1/me/visits", {"consumer": 200}),
     ("DELETE", "/api/v1/me/ratings/{rating_id:str}"): only(
         "/api/v1/me/ratings/T0000000001", {"consumer": 404}),
     ("GET", "/api/v1/me/complaints"): only("/api/v1/me/complaints", {"consumer": 200}),
