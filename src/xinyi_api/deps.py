@@ -1,6 +1,6 @@
 """Dependencies every handler can ask for by name: ``db``, ``grader``, ``settings``, ``clock``,
-``industries`` — each read from the app's typed ``Platform``. Packages provide their own
-(``codes.deps``: ``signer``; ``persons.deps``: ``persons``; ``scenarios.deps``)."""
+``industries``, ``cursors`` — each read from the app's typed ``Platform``. Packages provide
+their own (``codes.deps``: ``signer``; ``persons.deps``: ``persons``; ``scenarios.deps``)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from xinyi_api.clock import Clock
 from xinyi_api.db.pool import Database
 from xinyi_api.grading.service import Grader
 from xinyi_api.industries import IndustryRegistry
+from xinyi_api.inputs.cursor import Cursors, cursors_for
 from xinyi_api.settings import Settings
 from xinyi_api.state import platform_of
 
@@ -35,12 +36,17 @@ def _industries(state: State) -> IndustryRegistry:
     return platform_of(state).industries
 
 
+def _cursors(state: State) -> Cursors:
+    return cursors_for(platform_of(state).settings.secret_key)
+
+
 DEPENDENCIES = {
     "db": Provide(_db, sync_to_thread=False),
     "grader": Provide(_grader, sync_to_thread=False),
     "settings": Provide(_settings, sync_to_thread=False),
     "clock": Provide(_clock, sync_to_thread=False),
     "industries": Provide(_industries, sync_to_thread=False),
+    "cursors": Provide(_cursors, sync_to_thread=False),
 }
 
 # Handler parameter types: ``db: DB`` asks for the ``db`` dependency by name (Litestar 3 style).
@@ -50,3 +56,5 @@ SettingsDep = NamedDependency[Settings]
 ClockDep = NamedDependency[Clock]
 IndustriesDep = NamedDependency[IndustryRegistry]
 """行业: the industry registry (the core's and the enabled scenarios')."""
+CursorsDep = NamedDependency[Cursors]
+"""Signs and checks the opaque cursors of paged lists (``xinyi_api.inputs.cursor``)."""

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from xinyi_api.grading.service import FileLoader
     from xinyi_api.jobs import Job
     from xinyi_api.platform import Platform
-    from xinyi_api.scenarios.model import BusinessSync, PersonSync
+    from xinyi_api.scenarios.model import BusinessSync, PersonDataSource, PersonSync
     from xinyi_api.scenarios.registry import ScenarioRegistry
 
 PROJECT = "xinyi_api"
@@ -71,6 +71,14 @@ def grade_loaders(scenarios: ScenarioRegistry) -> Sequence[FileLoader]:
 def person_syncs(scenarios: ScenarioRegistry) -> Sequence[PersonSync]:
     """Async ``(conn, person_ids | None, today) -> int`` callables run before a person is graded
     and daily (``xinyi-api persons sync``)."""
+    raise NotImplementedError
+
+
+@hookspec
+def person_data_sources(platform: Platform) -> Sequence[PersonDataSource]:
+    """``PersonDataSource(key, title, export)`` values: what the package's own tables hold about
+    a person, added to the person's export (个人信息导出, ``GET /api/v1/me/export``) as one
+    section each. ``export`` is ``async (conn, person_id) -> {name: [item, …]}``."""
     raise NotImplementedError
 
 

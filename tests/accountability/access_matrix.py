@@ -79,7 +79,11 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/subjects/{subject_id:str}/records"): only(
         "/api/v1/subjects/{S}/records", {"department": 201}, body=penalty("minor", 1)),
     ("PATCH", "/api/v1/records/{record_id:str}"): only(
-        "/api/v1/records/{R_free}", {"department": 200}, body={"title": "更正后的标题"}),
+        "/api/v1/records/{R_free}", {"department": 200},
+        body={"title": "更正后的标题", "reason": "录入错误,按处罚决定书更正"}),
+    ("GET", "/api/v1/records/{record_id:str}/history"): only(
+        "/api/v1/records/{R_free}/history", {"department": 200, "merchant": 200,
+                                             "operator": 200}),
     ("GET", "/api/v1/subjects/{subject_id:str}/grade"): anyone("/api/v1/subjects/{S}/grade"),
     ("GET", "/api/v1/subjects/{subject_id:str}/grade/history"): anyone(
         "/api/v1/subjects/{S}/grade/history"),
@@ -191,6 +195,8 @@ MATRIX: dict[tuple[str, str], Case] = {
               "content": "遵守行业公约"}),
     ("GET", "/api/v1/subjects/{subject_id:str}/commitments"): anyone(
         "/api/v1/subjects/{S}/commitments"),
+    ("GET", "/api/v1/commitments"): only(
+        "/api/v1/commitments", {"department": 200, "department_other": 200}),
     ("POST", "/api/v1/commitments/{commitment_id:str}/assessment"): only(
         "/api/v1/commitments/{C}/assessment", {"department": 200},
         body={"result": "broken", "reason": "未明码标价", "severity": "general",
@@ -225,7 +231,12 @@ MATRIX: dict[tuple[str, str], Case] = {
         body={"code": "AAAA-BBBB-CCCC-DDDD"}),
     ("GET", "/api/v1/merchant/enterprises"): only(
         "/api/v1/merchant/enterprises", {"merchant": 200, "merchant_other": 200}),
+    ("GET", "/api/v1/merchant/complaints"): only(
+        "/api/v1/merchant/complaints", {"merchant": 200, "merchant_other": 200}),
+    ("GET", "/api/v1/merchant/reports"): only(
+        "/api/v1/merchant/reports", {"merchant": 200, "merchant_other": 200}),
     ("GET", "/api/v1/me/ratings"): only("/api/v1/me/ratings", {"consumer": 200}),
+    ("GET", "/api/v1/me/visits"): only("/api/v1/me/visits", {"consumer": 200}),
     ("DELETE", "/api/v1/me/ratings/{rating_id:str}"): only(
         "/api/v1/me/ratings/T0000000001", {"consumer": 404}),
     ("GET", "/api/v1/me/complaints"): only("/api/v1/me/complaints", {"consumer": 200}),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import asyncpg
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -52,6 +54,63 @@ async def test_a_kept_commitment_counts_for_the_subject(client: AsyncTestClient[
                           json={"result": "kept", "reason": "全年明码标价"})
     assert r.json()["record"]["result"] == "kept"
     assert r.json()["grade"]["score"] == before + 20
+    # The record is titled with the commitment itself: its kind and result say the rest.
+    assert r.json()["record"]["title"] == "明码标价承诺"
+    explained = json.dumps(r.json()["grade"]["explanation"], ensure_ascii=False)
+    assert "信用承诺·已履行「明码标价承诺」" in explained
+    assert explained.count("明码标价承诺") == 1 and "已履行「信用承诺" not in explained
+
+
+async def test_the_commitments_awaiting_assessment_are_a_paged_queue(
+        client: AsyncTestClient[Litestar], conn: asyncpg.Connection) -> None:
+    world = await build_world(client, conn)
+    m, d = world.headers["merchant"], world.headers["department"]
+    for i, until in enumerate(("2026-10-01", "2027-06-30", None)):
+        body = {"type": "self_discipline", "department": "scjg", "title": f"承诺{i}",
+                "content": "遵守行业公约", **({"valid_until": until} if until else {})}
+        r = await client.post(f"/api/v1/subjects/{world['S']}/commitments", headers=m,
+                              json=body)
+        if until == "2026-10-01":  # already past: signed as ended, set in the database
+            assert r.status_code == 422, r.text
+            r = await client.post(f"/api/v1/subjects/{world['S']}/commitments", headers=m,
+                                  json={**body, "valid_until": "2026-12-01"})
+            assert r.status_code == 201, r.text
+            await conn.execute("UPDATE commitments SET signed_on = '2026-09-01', "
+                               "valid_until = '2026-10-01' WHERE id = $1", r.json()["id"])
+        assert r.status_code == 201, r.text
+    seen: list[dict] = []
+    url: str | None = "/api/v1/commitments?limit=2"
+    while url is not None:
+        r = await client.get(url, headers=d)
+        assert r.status_code == 200, r.text
+        seen += r.json()["items"]
+        url = r.json()["next"]
+    titles = [c["title"] for c in seen]
+    assert titles[0] == "承诺0" and seen[0]["ended"] is True  # its validity passed: due first
+    # the world's own commitment and the one its repair application signed are there too
+    assert sorted(titles) == sorted(["承诺0", "承诺1", "承诺2", "明码标价承诺",
+                                     next(t for t in titles if t.startswith("信用修复承诺书"))])
+    assert all(c["status"] == "in_force" and c["subject_name"] for c in seen)
+    assert titles.index("承诺1") < titles.index("承诺2")  # open-ended ones last
+    # assessed ones leave the queue and show under status=assessed
+    r = await client.post(f"/api/v1/commitments/{world['C']}/assessment", headers=d,
+                          json={"result": "kept", "reason": "全年明码标价"})
+    assert r.status_code == 200, r.text
+    waiting = (await client.get("/api/v1/commitments", headers=d)).json()["items"]
+    assert world["C"] not in {c["id"] for c in waiting}
+    assessed = (await client.get("/api/v1/commitments", headers=d,
+                                 params={"status": "assessed"})).json()["items"]
+    assert [c["id"] for c in assessed] == [world["C"]]
+    everything = (await client.get("/api/v1/commitments", headers=d,
+                                   params={"status": "all"})).json()["items"]
+    assert len(everything) == 5
+    # another department sees none of them; a cursor of another list or filter is refused
+    other = world.headers["department_other"]
+    assert (await client.get("/api/v1/commitments", headers=other)).json()["items"] == []
+    first = (await client.get("/api/v1/commitments", headers=d, params={"limit": 1})).json()
+    for headers, params in ((other, {}), (d, {"status": "all"})):
+        assert_problem(await client.get("/api/v1/commitments", headers=headers, params={
+            **params, "cursor": first["next_cursor"]}), 400, "invalid-cursor")
 
 
 async def test_bad_commitment_inputs_are_4xx_and_write_nothing(

@@ -64,6 +64,25 @@ async def test_overdue_objections_come_first_in_the_department_queue(
     assert queue[0]["overdue"] and not queue[1]["overdue"]
     others = await client.get("/api/v1/objections", headers=world.headers["department_other"])
     assert others.json() == []
+    # A page at a time: the next page in the Link header, its cursor in X-Next-Cursor.
+    first = await client.get("/api/v1/objections", headers=world.headers["department"],
+                             params={"limit": 1})
+    assert [o["id"] for o in first.json()] == [old]
+    cursor = first.headers["x-next-cursor"]
+    assert first.headers["link"] == f'</api/v1/objections?limit=1&cursor={cursor}>; rel="next"'
+    second = await client.get("/api/v1/objections", headers=world.headers["department"],
+                              params={"limit": 1, "cursor": cursor})
+    assert [o["id"] for o in second.json()] == [world["O"]]
+    assert "link" not in second.headers and "x-next-cursor" not in second.headers
+    d, merchant = world.headers["department"], world.headers["merchant"]
+    for path, headers, query in (("/api/v1/objections", d, {"open_only": "false"}),
+                                 ("/api/v1/objections", merchant, {}),
+                                 ("/api/v1/repairs", d, {})):
+        assert_problem(await client.get(path, headers=headers, params={**query,
+                                                                       "cursor": cursor}),
+                       400, "invalid-cursor")
+    assert_problem(await client.get("/api/v1/objections", headers=d,
+                                    params={"cursor": "bad-cursor"}), 400, "invalid-cursor")
     mine = await client.get("/api/v1/objections", headers=world.headers["merchant_other"])
     assert mine.json() == []
 

@@ -108,9 +108,39 @@ async def test_correcting_severity_moves_display_period_and_grade(client, dept_h
                                                                   store) -> None:
     record = (await _add(client, dept_headers, store, PENALTY)).json()["record"]
     r = await client.patch(f"/api/v1/records/{record['id']}", headers=dept_headers,
-                           json={"severity": "minor"})
+                           json={"severity": "minor", "reason": "按处罚决定书更正情节"})
+    assert r.status_code == 200, r.text
     assert r.json()["record"]["public_until"] == "2026-11-30"
     assert r.json()["grade"]["explanation"]["indicators"][0]["points"] == -30
+
+
+async def test_a_correction_carries_a_reason_kept_in_the_record_history(
+        client, dept_headers, store, conn) -> None:
+    record = (await _add(client, dept_headers, store, PENALTY)).json()["record"]
+    url = f"/api/v1/records/{record['id']}"
+    assert_problem(await client.patch(url, headers=dept_headers, json={"title": "更正后的标题"}),
+                   422, "missing-reason")
+    assert_problem(await client.patch(url, headers=dept_headers, json={"reason": "只有理由"}),
+                   422, "invalid-update")
+    r = await client.patch(url, headers=dept_headers, json={
+        "title": "更正后的标题", "severity": "minor", "reason": "录入错误,按处罚决定书更正"})
+    assert r.status_code == 200, r.text
+    assert r.json()["record"]["title"] == "更正后的标题"
+    entry = await conn.fetchrow("SELECT detail FROM audit_log WHERE action = 'record.update'")
+    assert entry["detail"]["reason"] == "录入错误,按处罚决定书更正"
+    assert entry["detail"]["corrected"] == ["severity", "title"]
+    history = await client.get(f"{url}/history", headers=dept_headers)
+    assert history.status_code == 200, history.text
+    [revision] = history.json()["revisions"]
+    assert (revision["action"], revision["action_label"], revision["reason"]) == (
+        "correct", "更正", "录入错误,按处罚决定书更正")
+    assert revision["changes"]["title"] == {"before": PENALTY["title"], "after": "更正后的标题"}
+    assert revision["changes"]["severity"] == {"before": "general", "after": "minor"}
+    assert set(revision["changes"]) == {"title", "severity", "public_until"}
+    other = auth(make_token(client.app, dept="ybj", region="340400"))
+    assert_problem(await client.get(f"{url}/history", headers=other), 403, "not-record-owner")
+    with pytest.raises(asyncpg.RestrictViolationError):
+        await conn.execute("UPDATE credit_record_revisions SET reason = 'x'")
 
 
 async def test_only_the_source_department_may_change_a_record(client, dept_headers, store,

@@ -65,10 +65,12 @@ async def test_fifty_concurrent_identical_ratings_store_exactly_one(
     responses = await asyncio.gather(*(
         client.post(f"/api/v1/stores/{shop.id}/ratings", headers=carol, json=body)
         for _ in range(50)))
-    assert all(r.status_code == 201 for r in responses), [r.text for r in responses
-                                                          if r.status_code != 201]
+    # One creates it (201), the others repeat it unchanged, each an edit (200).
+    assert sorted(r.status_code for r in responses) == [200] * 49 + [201], [
+        r.text for r in responses if r.status_code not in (200, 201)]
     assert len({r.json()["rating"]["id"] for r in responses}) == 1
     assert [r.json()["edited"] for r in responses].count(False) == 1
+    assert all((r.status_code == 200) == r.json()["edited"] for r in responses)
     assert await conn.fetchval("SELECT count(*) FROM ratings") == 1
     # Different concurrent submissions: still one rating, holding one of them.
     dave = consumer(client.app, "dave")
@@ -84,7 +86,7 @@ async def test_a_new_rating_within_30_days_edits_the_old_and_after_30_days_adds_
 ) -> None:
     erin = consumer(client.app, "erin")
     first = await visit_and_rate(client, shop, erin, 2, text="一般")
-    second = await rate(client, shop, erin, 5, text="改进了,很好")
+    second = await rate(client, shop, erin, 5, status=200, text="改进了,很好")
     assert second["edited"] is True and second["rating"]["id"] == first["rating"]["id"]
     assert second["rating"]["stars"] == 5 and second["rating"]["text"] == "改进了,很好"
     mine = (await client.get("/api/v1/me/ratings", headers=erin)).json()
@@ -234,11 +236,14 @@ async def test_maintained_summaries_equal_the_ratings_and_the_one_statement_regr
     for i, name in enumerate(names):
         await visit_and_rate(client, shop, consumer(client.app, name), 1 + i % 5,
                              dimensions={"taste": 5 - i % 3, "hygiene": 2 + i % 4})
-    await rate(client, shop, consumer(client.app, "v0"), 5, dimensions={"service": 4})  # edit
-    gone = (await rate(client, shop, consumer(client.app, "v1"), 2))["rating"]["id"]  # edit
+    await rate(client, shop, consumer(client.app, "v0"), 5, status=200,
+               dimensions={"service": 4})  # edit
+    gone = (await rate(client, shop, consumer(client.app, "v1"), 2, status=200))["rating"][
+        "id"]  # edit
     assert (await client.delete(f"/api/v1/me/ratings/{gone}",
                                 headers=consumer(client.app, "v1"))).status_code == 204
-    reported = (await rate(client, shop, consumer(client.app, "v2"), 3))["rating"]["id"]  # edit
+    reported = (await rate(client, shop, consumer(client.app, "v2"), 3, status=200))[
+        "rating"]["id"]  # edit
     report = await client.post(f"/api/v1/ratings/{reported}/reports", headers=shop.merchant,
                                json={"reason": "恶意差评"})  # then removed by moderation
     assert report.status_code == 201, report.text

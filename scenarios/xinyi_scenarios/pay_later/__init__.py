@@ -37,7 +37,7 @@ from xinyi_api.scenarios.kit import (
 from xinyi_scenarios import _common as c
 from xinyi_scenarios._common import business, person
 from xinyi_scenarios._policy import GRADED_SUPERVISION, HENAN_PLAN, JIANGSU_PLAN, RECTIFICATION
-from xinyi_scenarios.pay_later.bills import sync_overdue
+from xinyi_scenarios.pay_later.bills import person_data, sync_overdue
 from xinyi_scenarios.pay_later.routes import PayLaterController
 
 PAY_LATER = Basis(HENAN_PLAN, "二(七)2 加强医疗卫生行业信用建设",
@@ -152,4 +152,5 @@ SCENARIO = Scenario(
     migrations=Path(__file__).with_name("migrations"),
     route_handlers=(PayLaterController,),
     person_sync=sync_overdue,
+    person_data=person_data,
 )

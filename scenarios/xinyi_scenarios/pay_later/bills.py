@@ -13,7 +13,7 @@ sum of holds never exceeds the line.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
@@ -261,3 +261,39 @@ async def my_line(conn: asyncpg.Connection, persons: PersonalCredit, person: str
     return MyLine(personal_grade=standing.grade.grade, line_fen=line.line_fen, held_fen=held,
                   available_fen=line.available(held), suspended=line.suspended,
                   reason=line.reason, bills=bills)
+
+
+class ExportedBill(msgspec.Struct, kw_only=True):
+    """A 先医后付 bill as the patient's export shows it: everything the scenario keeps."""
+
+    id: str
+    hospital_id: str
+    hospital_name: str
+    reference: str
+    status: str
+    authorised_fen: int
+    billed_fen: int | None
+    authorised_at: datetime
+    billed_on: date | None
+    due_on: date | None
+    settled_on: date | None
+    updated_at: datetime
+
+
+class ExportedAccount(msgspec.Struct, kw_only=True):
+    """The patient's 先医后付 account (opened with the first pre-authorisation)."""
+
+    created_at: datetime
+
+
+async def person_data(conn: asyncpg.Connection, person_id: str) -> Mapping[str, Sequence[Any]]:
+    """The scenario's ``person_data``: the patient's account and every bill, for the export."""
+    account = await conn.fetchrow(q.account_of_person, person_id)
+    bills = [ExportedBill(
+        id=b["id"], hospital_id=b["hospital_id"], hospital_name=b["hospital_name"],
+        reference=b["reference"], status=b["status"], authorised_fen=b["authorised_fen"],
+        billed_fen=b["billed_fen"], authorised_at=b["authorised_at"], billed_on=b["billed_on"],
+        due_on=b["due_on"], settled_on=b["settled_on"], updated_at=b["updated_at"])
+        for b in await conn.fetch(q.all_bills_of_person, person_id)]
+    return {"account": [ExportedAccount(created_at=account["created_at"])] if account else [],
+            "bills": bills}

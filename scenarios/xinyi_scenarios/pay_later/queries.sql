@@ -58,3 +58,13 @@ FROM pay_later_bills b JOIN subjects s ON s.id = b.hospital_id
 WHERE b.person_id = $1
 ORDER BY b.authorised_at DESC
 LIMIT 100;
+
+-- name: all_bills_of_person
+-- Every bill of the patient, for the person's export (个人信息导出).
+SELECT b.*, s.name AS hospital_name
+FROM pay_later_bills b JOIN subjects s ON s.id = b.hospital_id
+WHERE b.person_id = $1
+ORDER BY b.authorised_at DESC, b.id DESC;
+
+-- name: account_of_person
+SELECT person_id, created_at FROM pay_later_accounts WHERE person_id = $1;

@@ -58,13 +58,19 @@ SELECT * FROM objections WHERE subject_id = $1 ORDER BY filed_at DESC, id DESC;
 -- name: objection_queue
 -- A department's objections: open ones first, the overdue (due_on < today) at the very top,
 -- then by deadline. $1 department (NULL: every department), $2 merchant (NULL: any), $3 today,
--- $4 open only, $5 limit.
-SELECT o.* FROM objections o
-JOIN credit_records r ON r.id = o.record_id
-WHERE ($1::text IS NULL OR r.source_department = $1)
-  AND ($2::text IS NULL OR o.merchant_id = $2)
-  AND (NOT $4 OR o.status = 'open')
-ORDER BY (o.status = 'open' AND o.due_on < $3) DESC, (o.status = 'open') DESC, o.due_on, o.id
+-- $4 open only, $5 limit, $6–$9 the cursor (k_overdue, k_open, due_on, id of the last item
+-- shown, or NULL): keyset-paged on (k_overdue, k_open, due_on, id), all ascending.
+SELECT * FROM (
+    SELECT o.*, CASE WHEN o.status = 'open' AND o.due_on < $3 THEN 0 ELSE 1 END AS k_overdue,
+           CASE WHEN o.status = 'open' THEN 0 ELSE 1 END AS k_open
+    FROM objections o
+    JOIN credit_records r ON r.id = o.record_id
+    WHERE ($1::text IS NULL OR r.source_department = $1)
+      AND ($2::text IS NULL OR o.merchant_id = $2)
+      AND (NOT $4 OR o.status = 'open')
+) o
+WHERE $6::int IS NULL OR (o.k_overdue, o.k_open, o.due_on, o.id) > ($6, $7::int, $8::date, $9::text)
+ORDER BY o.k_overdue, o.k_open, o.due_on, o.id
 LIMIT $5;
 
 -- name: insert_commitment
@@ -108,15 +114,39 @@ JOIN credit_records r ON r.id = p.record_id WHERE p.id = $1;
 SELECT * FROM repairs WHERE subject_id = $1 ORDER BY applied_at DESC, id DESC;
 
 -- name: repair_queue
--- Same order as objection_queue.
-SELECT p.* FROM repairs p
-JOIN credit_records r ON r.id = p.record_id
-WHERE ($1::text IS NULL OR r.source_department = $1)
-  AND ($2::text IS NULL OR p.merchant_id = $2)
-  AND (NOT $4 OR p.status = 'pending')
-ORDER BY (p.status = 'pending' AND p.due_on < $3) DESC, (p.status = 'pending') DESC, p.due_on,
-         p.id
+-- Same order, parameters and paging as objection_queue.
+SELECT * FROM (
+    SELECT p.*, CASE WHEN p.status = 'pending' AND p.due_on < $3 THEN 0 ELSE 1 END AS k_overdue,
+           CASE WHEN p.status = 'pending' THEN 0 ELSE 1 END AS k_open
+    FROM repairs p
+    JOIN credit_records r ON r.id = p.record_id
+    WHERE ($1::text IS NULL OR r.source_department = $1)
+      AND ($2::text IS NULL OR p.merchant_id = $2)
+      AND (NOT $4 OR p.status = 'pending')
+) p
+WHERE $6::int IS NULL OR (p.k_overdue, p.k_open, p.due_on, p.id) > ($6, $7::int, $8::date, $9::text)
+ORDER BY p.k_overdue, p.k_open, p.due_on, p.id
 LIMIT $5;
+
+-- name: commitment_queue
+-- Commitments addressed to department $1 of subjects in region prefix $2, by $3 status
+-- ('awaiting_assessment': in force; 'assessed': kept or broken; 'all'): those whose validity
+-- ends first at the top, open-ended ones (no valid_until) last, then by signing day.
+-- Keyset-paged on (k_open_ended, k_until, signed_on, id), all ascending: $4–$7 the cursor (of
+-- the last item shown, or NULL), $8 limit. (No far-future sentinel date: asyncpg reads
+-- date.max as PostgreSQL's infinity.)
+SELECT * FROM (
+    SELECT c.*, s.name AS subject_name, s.region_code,
+           CASE WHEN c.valid_until IS NULL THEN 1 ELSE 0 END AS k_open_ended,
+           coalesce(c.valid_until, c.signed_on) AS k_until
+    FROM commitments c JOIN subjects s ON s.id = c.subject_id
+    WHERE c.department = $1 AND s.region_code LIKE $2 || '%'
+      AND ($3 = 'all' OR ($3 = 'awaiting_assessment') = (c.status = 'in_force'))
+) c
+WHERE $4::int IS NULL
+   OR (c.k_open_ended, c.k_until, c.signed_on, c.id) > ($4, $5::date, $6::date, $7::text)
+ORDER BY c.k_open_ended, c.k_until, c.signed_on, c.id
+LIMIT $8;
 
 -- name: records_by_ids
 SELECT * FROM credit_records WHERE id = ANY($1::text[]);

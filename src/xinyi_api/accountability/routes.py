@@ -8,9 +8,10 @@ non-public read and every write appends an audit entry in the same transaction.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.datastructures import ResponseHeader
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 
 from xinyi_api import audit
@@ -18,11 +19,14 @@ from xinyi_api.accountability import public, service
 from xinyi_api.accountability import schemas as s
 from xinyi_api.auth.guards import requires
 from xinyi_api.auth.tokens import Principal
-from xinyi_api.deps import DB, ClockDep, GraderDep
+from xinyi_api.deps import DB, ClockDep, CursorsDep, GraderDep
 from xinyi_api.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
 from xinyi_api.grading import service as grading
 from xinyi_api.grading.schemas import GradeView, grade_view
 from xinyi_api.inputs import INT64_MAX, PlausibleDateTime
+from xinyi_api.inputs.cursor import CURSOR as PAGE_CURSOR
+from xinyi_api.inputs.cursor import DEFAULT_LIMIT, next_link
+from xinyi_api.inputs.cursor import LIMIT as PAGE_LIMIT
 
 SUBJECT_ID = PathParameter(pattern=r"^[ES][0-9]{8}$", description="enterprise or store id")
 RECORD_ID = PathParameter(pattern=r"^R[0-9]{10}$", description="record id")
@@ -33,7 +37,16 @@ DISTRICT_ID = PathParameter(pattern=r"^D[0-9]{10}$", description="district id")
 STORE_ID = PathParameter(pattern=r"^S[0-9]{8}$", description="store id")
 REGION = QueryParameter(pattern=r"^[0-9]{6}$", description="行政区划 code; a city covers its "
                         "districts")
-LIMIT = QueryParameter(ge=1, le=200)
+LIMIT = PAGE_LIMIT
+PAGED = ("Cursor-paged: when there are more, the `Link` header names the next page "
+         "(`rel=\"next\"`) and `X-Next-Cursor` holds its cursor; pass it as `cursor` with the "
+         "same filters. 400 `invalid-cursor` for a cursor of another list or filter.")
+PAGE_HEADERS = [
+    ResponseHeader(name="Link", documentation_only=True,
+                   description='`<…?cursor=…>; rel="next"` while there is a next page'),
+    ResponseHeader(name="X-Next-Cursor", documentation_only=True,
+                   description="the cursor of the next page, while there is one"),
+]
 PAGE = QueryParameter(ge=1, le=10_000)
 CURSOR = QueryParameter(ge=1, le=INT64_MAX, description="`next_cursor` of the previous page")
 PURPOSE_MIN = 2
@@ -55,6 +68,14 @@ def _purpose(purpose: str | None) -> str:
         raise BadRequest("reading a non-public credit file needs its purpose (查询事由): pass "
                          "?purpose=… (e.g. 双随机抽查, 行政许可审查)", slug="purpose-required")
     return text
+
+
+def _paged(request: Req, items: list[Any], next_cursor: str | None) -> Response[list[Any]]:
+    """A page whose body is a bare list (kept for existing clients): the next page in headers."""
+    link = next_link(request, next_cursor)
+    headers = {} if link is None or next_cursor is None else {
+        "Link": f'<{link}>; rel="next"', "X-Next-Cursor": next_cursor}
+    return Response(items, headers=headers)
 
 
 class AuditController(Controller):
@@ -165,6 +186,28 @@ class SubjectFileController(Controller):
                                next_cursor=items[-1].id if len(rows) > limit else None)
 
 
+class RecordHistoryController(Controller):
+    tags = ("accountability 问责",)
+
+    @get(
+        "/api/v1/records/{record_id:str}/history",
+        guards=[requires("department", "merchant", "operator")],
+        summary="A record and every change to it (修改留痕)",
+        description="Corrections (更正) and withdrawals (撤销) with the department's reason, "
+        "objections filed and decided (异议), approved repairs (信用修复): who, when, why and "
+        "each changed field before and after, oldest first. For the record's source department "
+        "(inside its region), the merchant of its subject and operators; other departments read "
+        "it in the full file (`GET /api/v1/subjects/{id}/file?purpose=…`). The read is audited.",
+        raises=[*GUARDED, NotFound],
+    )
+    async def history(
+        self, request: Req, record_id: Annotated[str, RECORD_ID], db: DB,
+    ) -> s.RecordHistory:
+        async with db.write.acquire() as conn:
+            return await service.record_history(conn, request.user, record_id,
+                                                endpoint=audit.endpoint_of(request))
+
+
 class ObjectionController(Controller):
     tags = ("accountability 问责",)
 
@@ -193,17 +236,21 @@ class ObjectionController(Controller):
         guards=[requires("department", "merchant", "operator")],
         summary="Objection queue (异议处理)",
         description="A department sees objections to its own records: overdue ones first, then "
-        "by deadline. A merchant sees those it filed; an operator sees all.",
-        raises=GUARDED,
+        "by deadline. A merchant sees those it filed; an operator sees all. " + PAGED,
+        raises=[*GUARDED, BadRequest],
+        response_headers=PAGE_HEADERS,
     )
     async def queue(
-        self, request: Req, db: DB, clock: ClockDep, open_only: FromQuery[bool] = True,
-        limit: Annotated[int, LIMIT] = 50,
-    ) -> list[s.Objection]:
+        self, request: Req, db: DB, clock: ClockDep, cursors: CursorsDep,
+        open_only: FromQuery[bool] = True,
+        cursor: Annotated[str | None, PAGE_CURSOR] = None,
+        limit: Annotated[int, LIMIT] = DEFAULT_LIMIT,
+    ) -> Response[list[s.Objection]]:
         async with db.write.acquire() as conn:
-            return await service.objection_queue(conn, request.user, clock.today(),
-                                                 open_only=open_only, limit=limit,
-                                                 endpoint=audit.endpoint_of(request))
+            items, next_cursor = await service.objection_queue(
+                conn, cursors, request.user, clock.today(), open_only=open_only, cursor=cursor,
+                limit=limit, endpoint=audit.endpoint_of(request))
+        return _paged(request, items, next_cursor)
 
     @get(
         "/api/v1/objections/{objection_id:str}",
@@ -270,17 +317,21 @@ class RepairController(Controller):
         guards=[requires("department", "merchant", "operator")],
         summary="Repair queue (信用修复办理)",
         description="A department sees applications on its records, overdue first; a merchant "
-        "its own; an operator all.",
-        raises=GUARDED,
+        "its own; an operator all. " + PAGED,
+        raises=[*GUARDED, BadRequest],
+        response_headers=PAGE_HEADERS,
     )
     async def queue(
-        self, request: Req, db: DB, clock: ClockDep, open_only: FromQuery[bool] = True,
-        limit: Annotated[int, LIMIT] = 50,
-    ) -> list[s.Repair]:
+        self, request: Req, db: DB, clock: ClockDep, cursors: CursorsDep,
+        open_only: FromQuery[bool] = True,
+        cursor: Annotated[str | None, PAGE_CURSOR] = None,
+        limit: Annotated[int, LIMIT] = DEFAULT_LIMIT,
+    ) -> Response[list[s.Repair]]:
         async with db.write.acquire() as conn:
-            return await service.repair_queue(conn, request.user, clock.today(),
-                                              open_only=open_only, limit=limit,
-                                              endpoint=audit.endpoint_of(request))
+            items, next_cursor = await service.repair_queue(
+                conn, cursors, request.user, clock.today(), open_only=open_only, cursor=cursor,
+                limit=limit, endpoint=audit.endpoint_of(request))
+        return _paged(request, items, next_cursor)
 
     @get(
         "/api/v1/repairs/{repair_id:str}",
@@ -352,6 +403,32 @@ class CommitmentController(Controller):
     ) -> list[s.Commitment]:
         async with db.read.acquire() as conn:
             return await service.public_commitments(conn, subject_id, limit)
+
+    @get(
+        "/api/v1/commitments",
+        guards=[requires("department")],
+        summary="Commitments awaiting assessment (信用承诺待评估)",
+        description="Commitments addressed to the caller's department, of subjects inside its "
+        "region. `status=awaiting_assessment` (default): those still in force, whose "
+        "`valid_until` has passed (`ended: true`) or comes first at the top, open-ended ones "
+        "last; `assessed`: kept or broken; `all`. Cursor-paged: pass `next_cursor` as `cursor` "
+        "with the same `status` (or follow `next`); 400 `invalid-cursor` for a cursor of "
+        "another list or filter. The read is audited.",
+        raises=[*GUARDED, BadRequest],
+    )
+    async def queue(
+        self, request: Req, db: DB, clock: ClockDep, cursors: CursorsDep,
+        status: Annotated[Literal["awaiting_assessment", "assessed", "all"], QueryParameter(
+            description="which commitments")] = "awaiting_assessment",
+        cursor: Annotated[str | None, PAGE_CURSOR] = None,
+        limit: Annotated[int, LIMIT] = DEFAULT_LIMIT,
+    ) -> s.CommitmentQueue:
+        async with db.write.acquire() as conn:
+            page = await service.commitment_queue(conn, cursors, request.user, status,
+                                                  clock.today(), cursor=cursor, limit=limit,
+                                                  endpoint=audit.endpoint_of(request))
+        page.next = next_link(request, page.next_cursor)
+        return page
 
     @post(
         "/api/v1/commitments/{commitment_id:str}/assessment",
@@ -475,6 +552,7 @@ class DistrictController(Controller):
 CONTROLLERS = [
     AuditController,
     SubjectFileController,
+    RecordHistoryController,
     ObjectionController,
     RepairController,
     CommitmentController,

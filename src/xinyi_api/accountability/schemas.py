@@ -11,7 +11,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 from xinyi_api.grading.kinds import Result, Severity
 from xinyi_api.grading.schemas import GradeView
 from xinyi_api.inputs import FreeText, PlausibleDate, SingleLineText
-from xinyi_api.records.schemas import Content, CreditRecord, LegalBasis, Title
+from xinyi_api.records.schemas import Content, CreditRecord, LegalBasis, RecordRevision, Title
 
 Reason = Annotated[FreeText, Meta(min_length=1, max_length=500, examples=["已提交整改报告"])]
 LongText = Annotated[FreeText, Meta(min_length=1, max_length=2000)]
@@ -249,6 +249,25 @@ class Commitment(Struct, kw_only=True):
     record_id: str | None
 
 
+class CommitmentQueueItem(Commitment, kw_only=True):
+    """A commitment in the addressee department's queue, with its subject."""
+
+    subject_name: str
+    region_code: str
+    ended: Annotated[bool, Meta(description="its `valid_until` has passed: due for assessment "
+                                "(践诺评估)")]
+
+
+class CommitmentQueue(Struct, kw_only=True):
+    """A page of commitments addressed to the caller's department."""
+
+    items: list[CommitmentQueueItem]
+    next_cursor: Annotated[str | None, Meta(description="pass it as `cursor` for the next "
+                                            "page; null on the last page")] = None
+    next: Annotated[str | None, Meta(description="the next page's path and query; null on the "
+                                     "last page")] = None
+
+
 class CommitmentAssessment(Struct, forbid_unknown_fields=True, kw_only=True):
     """践诺/违诺: kept, or broken (then with severity and legal basis, as an adverse record)."""
 
@@ -278,7 +297,17 @@ class SubjectFile(Struct, kw_only=True):
     objections: list[Objection]
     repairs: list[Repair]
     commitments: list[Commitment]
+    revisions: Annotated[list[RecordRevision], Meta(
+        description="修改留痕: every change to these records after they were added (corrections "
+        "and withdrawals with their reasons, objections, repairs), oldest first per record")]
     audit_entry: Annotated[int, Meta(description="id of the 查询使用登记 entry of this read")]
+
+
+class RecordHistory(Struct, kw_only=True):
+    """A record as it stands and every change to it since it was added (修改留痕)."""
+
+    record: CreditRecord
+    revisions: list[RecordRevision]
 
 
 # ---------------------------------------------------------------- disclosure 失信曝光台

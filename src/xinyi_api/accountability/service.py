@@ -28,16 +28,18 @@ from xinyi_api.accountability.calendar import (
     HolidayCalendar,
     calendar_for,
 )
-from xinyi_api.auth.guards import ensure_region
+from xinyi_api.auth.guards import ensure_region, region_prefix
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.db.queries import Queries
 from xinyi_api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from xinyi_api.grading import kinds
 from xinyi_api.grading.service import Grader
+from xinyi_api.inputs.cursor import Cursors
 from xinyi_api.records.repair_rules import earliest_repair_on
-from xinyi_api.records.schemas import CreditRecord
-from xinyi_api.records.service import check_record, to_record
+from xinyi_api.records.schemas import CreditRecord, RevisionAction
+from xinyi_api.records.service import check_record, record_revision, to_record
 from xinyi_api.records.service import q as record_queries
+from xinyi_api.records.service import revisions as record_revisions
 
 q = Queries.beside(__file__)
 
@@ -171,7 +173,10 @@ async def file_objection(
             q.insert_objection, record_id, record["subject_id"], principal.sub, data.reason,
             _attachments(data.attachments), today, due_on,
         )
-        await conn.execute(q.set_record_status, record_id, "objected", record["status_reason"])
+        objected = await conn.fetchrow(q.set_record_status, record_id, "objected",
+                                       record["status_reason"])
+        await record_revision(conn, record, objected, action="objection.file",
+                              reason=data.reason, principal=principal, ref=objection_id)
         await grader.regrade(conn, [record["subject_id"]], today)
         await audit.append(conn, principal, action="objection.file",
                            subject_id=record["subject_id"], endpoint=endpoint,
@@ -190,6 +195,11 @@ def _corrected(record: Row, correction: s.RecordCorrection | None) -> dict[str, 
               ("title", "content", "legal_basis", "severity", "result")}
     check_record(record["kind"], merged["severity"], merged["result"], merged["legal_basis"])
     return merged
+
+
+_OBJECTION_REVISIONS: dict[str, RevisionAction] = {
+    "correct": "objection.correct", "withdraw": "objection.withdraw",
+    "uphold": "objection.uphold"}
 
 
 async def decide_objection(
@@ -213,20 +223,22 @@ async def decide_objection(
             merged = _corrected(record, data.correction)
             until = kinds.public_until(record["occurred_on"], record["kind"], merged["severity"],
                                        merged["result"])
-            await conn.execute(
+            after = await conn.fetchrow(
                 q.correct_record, record["id"], merged["title"], merged["content"],
                 merged["legal_basis"], merged["severity"], merged["result"], until,
                 f"异议更正 corrected after objection: {data.reason}",
             )
             status = "corrected"
         elif data.decision == "withdraw":
-            await conn.execute(q.set_record_status, record["id"], "withdrawn",
-                               f"异议成立,撤销 withdrawn after objection: {data.reason}")
+            after = await conn.fetchrow(q.set_record_status, record["id"], "withdrawn",
+                                        f"异议成立,撤销 withdrawn after objection: {data.reason}")
             status = "withdrawn"
         else:
-            await conn.execute(q.set_record_status, record["id"], "active",
-                               record["status_reason"])
+            after = await conn.fetchrow(q.set_record_status, record["id"], "active",
+                                        record["status_reason"])
             status = "upheld"
+        await record_revision(conn, record, after, action=_OBJECTION_REVISIONS[data.decision],
+                              reason=data.reason, principal=principal, ref=objection_id)
         await conn.execute(q.decide_objection, objection_id, status, principal.department,
                            data.reason)
         await grader.regrade(conn, [record["subject_id"]], today)
@@ -267,13 +279,38 @@ def _queue_scope(principal: Principal) -> tuple[str | None, str | None]:
     return None, None
 
 
-async def objection_queue(conn: asyncpg.Connection, principal: Principal, today: date, *,
-                          open_only: bool, limit: int, endpoint: str) -> list[s.Objection]:
+def _queue_page_scope(kind: str, principal: Principal, open_only: bool) -> str:
     department, merchant = _queue_scope(principal)
-    rows = await conn.fetch(q.objection_queue, department, merchant, today, open_only, limit)
+    return f"{kind}|{principal.role}|{department or ''}|{merchant or ''}|{int(open_only)}"
+
+
+async def _queue_rows(conn: asyncpg.Connection, cursors: Cursors, query: str, kind: str,
+                      principal: Principal, today: date, *, open_only: bool,
+                      cursor: str | None, limit: int) -> tuple[list[asyncpg.Record], str | None]:
+    # The cursor holds the day the order was computed for (overdue is relative to it, so every
+    # page of one walk uses the first page's day), then (k_overdue, k_open, due_on, id) of the
+    # last item shown.
+    department, merchant = _queue_scope(principal)
+    scope = _queue_page_scope(kind, principal, open_only)
+    after = cursors.decode_cursor(scope, cursor, tuple[date, int, int, date, str])
+    day = after[0] if after else today
+    rows = await conn.fetch(query, department, merchant, day, open_only, limit + 1,
+                            *(after[1:] if after else (None, None, None, None)))
+    return cursors.page(scope, rows, limit, lambda r: (day, r["k_overdue"], r["k_open"],
+                                                       r["due_on"], r["id"]))
+
+
+async def objection_queue(conn: asyncpg.Connection, cursors: Cursors, principal: Principal,
+                          today: date, *, open_only: bool, cursor: str | None, limit: int,
+                          endpoint: str) -> tuple[list[s.Objection], str | None]:
+    """A page of the caller's objections (see ``objection_queue`` in queries.sql for the order)
+    and the cursor of the next page."""
+    rows, next_cursor = await _queue_rows(conn, cursors, q.objection_queue, "objections",
+                                          principal, today, open_only=open_only, cursor=cursor,
+                                          limit=limit)
     await audit.append(conn, principal, action="objection.list.read", endpoint=endpoint,
                        detail={"count": len(rows)})
-    return await objection_views(conn, rows, today)
+    return await objection_views(conn, rows, today), next_cursor
 
 
 # ------------------------------------------------------------------ repairs 信用修复
@@ -342,8 +379,10 @@ async def decide_repair(
             if record["status"] != "active":
                 raise Conflict(f"record {record['id']} is {record['status']} now",
                                slug="record-changed")
-            await conn.execute(q.set_record_status, record["id"], "repaired",
-                               f"信用修复 repaired: {data.reason}")
+            repaired = await conn.fetchrow(q.set_record_status, record["id"], "repaired",
+                                           f"信用修复 repaired: {data.reason}")
+            await record_revision(conn, record, repaired, action="repair.approve",
+                                  reason=data.reason, principal=principal, ref=repair_id)
         await conn.execute(q.decide_repair, repair_id, "approved" if data.approve else "refused",
                            principal.department, data.reason)
         await grader.regrade(conn, [record["subject_id"]], today)
@@ -364,13 +403,17 @@ async def get_repair(conn: asyncpg.Connection, principal: Principal, repair_id: 
     return (await repair_views(conn, [row], today))[0]
 
 
-async def repair_queue(conn: asyncpg.Connection, principal: Principal, today: date, *,
-                       open_only: bool, limit: int, endpoint: str) -> list[s.Repair]:
-    department, merchant = _queue_scope(principal)
-    rows = await conn.fetch(q.repair_queue, department, merchant, today, open_only, limit)
+async def repair_queue(conn: asyncpg.Connection, cursors: Cursors, principal: Principal,
+                       today: date, *, open_only: bool, cursor: str | None, limit: int,
+                       endpoint: str) -> tuple[list[s.Repair], str | None]:
+    """A page of the caller's repair applications (the objection queue's order) and the cursor
+    of the next page."""
+    rows, next_cursor = await _queue_rows(conn, cursors, q.repair_queue, "repairs", principal,
+                                          today, open_only=open_only, cursor=cursor,
+                                          limit=limit)
     await audit.append(conn, principal, action="repair.list.read", endpoint=endpoint,
                        detail={"count": len(rows)})
-    return await repair_views(conn, rows, today)
+    return await repair_views(conn, rows, today), next_cursor
 
 
 # ------------------------------------------------------------------ commitments 信用承诺
@@ -427,8 +470,9 @@ async def assess_commitment(
         if occurred_on < commitment["signed_on"]:
             raise Unprocessable("occurred_on is before the commitment was signed",
                                 slug="invalid-assessment")
-        label = kinds.RESULT_LABELS[data.result]
-        title = f"信用承诺{label}「{commitment['title']}」"[:200]
+        # The record is titled with the commitment's own title: its kind and result say the
+        # rest (a grade explanation reads 信用承诺·已履行「诚信经营承诺」, not the title twice).
+        title = commitment["title"]
         until = kinds.public_until(occurred_on, "commitment", data.severity, data.result)
         record = await conn.fetchrow(
             record_queries.insert_record, commitment["subject_id"], "commitment", data.severity,
@@ -443,6 +487,30 @@ async def assess_commitment(
                            detail={"commitment_id": commitment_id, "record_id": record["id"],
                                    "result": data.result})
     return commitment_view(updated), to_record(record)
+
+
+async def commitment_queue(
+    conn: asyncpg.Connection, cursors: Cursors, principal: Principal, status: str, today: date,
+    *, cursor: str | None, limit: int, endpoint: str,
+) -> s.CommitmentQueue:
+    """Commitments addressed to the caller's department, of subjects in its region: by default
+    those still in force (待评估 awaiting assessment), whose validity ends first at the top."""
+    department = principal.department or ""
+    prefix = region_prefix(principal.region) if principal.region else ""
+    scope = f"commitments|{department}|{prefix}|{status}"
+    after = cursors.decode_cursor(scope, cursor, tuple[int, date, date, str]) \
+        or (None, None, None, None)
+    rows = await conn.fetch(q.commitment_queue, department, prefix, status, *after, limit + 1)
+    shown, next_cursor = cursors.page(
+        scope, rows, limit,
+        lambda r: (r["k_open_ended"], r["k_until"], r["signed_on"], r["id"]))
+    await audit.append(conn, principal, action="commitment.list.read", endpoint=endpoint,
+                       detail={"count": len(shown), "status": status})
+    items = [s.CommitmentQueueItem(
+        **msgspec.structs.asdict(commitment_view(r)), subject_name=r["subject_name"],
+        region_code=r["region_code"],
+        ended=r["valid_until"] is not None and r["valid_until"] < today) for r in shown]
+    return s.CommitmentQueue(items=items, next_cursor=next_cursor)
 
 
 async def public_commitments(conn: asyncpg.Connection, subject_id: str,
@@ -474,4 +542,29 @@ async def read_full_file(
     commitments = [commitment_view(r)
                    for r in await conn.fetch(q.commitments_of_subject, subject_id, 1000)]
     return s.SubjectFile(subject_id=subject_id, records=records, objections=objections,
-                         repairs=repairs, commitments=commitments, audit_entry=entry)
+                         repairs=repairs, commitments=commitments,
+                         revisions=await record_revisions(conn, list(by_id)),
+                         audit_entry=entry)
+
+
+async def record_history(conn: asyncpg.Connection, principal: Principal, record_id: str, *,
+                         endpoint: str) -> s.RecordHistory:
+    """A record and its history (修改留痕), for its source department (in its region), the
+    merchant of its subject and operators; the read is audited. Other departments read it in
+    the full file, with a purpose."""
+    row = await conn.fetchrow(record_queries.get_record, record_id)
+    if row is None:
+        raise NotFound(f"no record {record_id}")
+    if principal.role == "merchant":
+        await ensure_merchant_of(conn, principal, row["subject_id"])
+    elif principal.role == "department":
+        if row["source_department"] != principal.department:
+            raise Forbidden("only the department that recorded it reads a record's history "
+                            "here; other departments read the full file with a purpose",
+                            slug="not-record-owner")
+        ensure_region(principal, (await _subject(conn, row["subject_id"]))["region_code"])
+    await audit.append(conn, principal, action="record.history.read",
+                       subject_id=row["subject_id"], endpoint=endpoint,
+                       detail={"record_id": record_id})
+    return s.RecordHistory(record=to_record(row),
+                           revisions=await record_revisions(conn, [record_id]))

@@ -54,13 +54,21 @@ ON CONFLICT DO NOTHING;
 
 -- name: merchant_enterprises
 SELECT e.id, e.name, e.type, e.uscc, e.region_code, e.industry, l.linked_at,
-       coalesce((SELECT json_agg(json_build_object('id', s.id, 'name', s.name,
-                                                   'closed', s.closed_at IS NOT NULL)
-                                 ORDER BY s.id)
-                 FROM subjects s WHERE s.enterprise_id = e.id), '[]') AS stores
+       coalesce((SELECT json_agg(s.id ORDER BY s.id)
+                 FROM subjects s WHERE s.enterprise_id = e.id), '[]') AS store_ids
 FROM merchant_links l JOIN subjects e ON e.id = l.enterprise_id
 WHERE l.merchant_id = $1
 ORDER BY l.linked_at, e.id;
+
+-- name: scan_counts
+-- 扫码统计 of subjects $1 up to day $2: that day, the 7 and the 30 days ending with it.
+SELECT subject_id,
+       coalesce(sum(count) FILTER (WHERE day = $2), 0)::bigint AS today,
+       coalesce(sum(count) FILTER (WHERE day > $2::date - 7), 0)::bigint AS last_7_days,
+       coalesce(sum(count), 0)::bigint AS last_30_days
+FROM scan_daily
+WHERE subject_id = ANY($1::text[]) AND day > $2::date - 30 AND day <= $2
+GROUP BY subject_id;
 
 -- name: account
 SELECT id, role, created_at, last_login_at FROM app_accounts WHERE id = $1;
@@ -68,3 +76,16 @@ SELECT id, role, created_at, last_login_at FROM app_accounts WHERE id = $1;
 -- name: my_visits
 SELECT subject_id, first_at, last_at, scans FROM visit_proofs
 WHERE consumer_id = $1 ORDER BY last_at DESC;
+
+-- name: my_visits_page
+-- A consumer's visit proofs (到店证明), most recent scan first, keyset-paged: $1 consumer,
+-- $2 visit window (hours), $3/$4 the cursor (last_at, subject_id of the last item shown, or
+-- NULL), $5 limit. valid: the proof still lets them rate or complain (as has_visit_proof).
+SELECT v.subject_id, v.first_at, v.last_at, v.scans,
+       v.last_at + make_interval(hours => $2::int) AS valid_until,
+       v.last_at > now() - make_interval(hours => $2::int) AS valid
+FROM visit_proofs v
+WHERE v.consumer_id = $1
+  AND ($3::timestamptz IS NULL OR (v.last_at, v.subject_id) < ($3, $4::text))
+ORDER BY v.last_at DESC, v.subject_id DESC
+LIMIT $5;

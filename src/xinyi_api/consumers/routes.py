@@ -13,9 +13,10 @@ from litestar.params import JSONBody, PathParameter
 from xinyi_api import audit
 from xinyi_api.auth.guards import requires
 from xinyi_api.auth.tokens import Principal
+from xinyi_api.codes.deps import SignerDep
 from xinyi_api.consumers import ratelimit, schemas, service, wechat
 from xinyi_api.consumers.context import current_address
-from xinyi_api.deps import DB, SettingsDep
+from xinyi_api.deps import DB, ClockDep, SettingsDep
 from xinyi_api.errors import (
     Forbidden,
     NotFound,
@@ -161,20 +162,27 @@ class MerchantController(Controller):
     )
     async def claim(
         self, request: Req, data: JSONBody[schemas.ClaimRequest], db: DB, settings: SettingsDep,
+        signer: SignerDep, clock: ClockDep,
     ) -> schemas.MerchantEnterprise:
         async with db.write.acquire() as conn:
-            return await service.claim(conn, settings, request.user, data.code,
-                                       endpoint=audit.endpoint_of(request))
+            return await service.claim(conn, settings, signer, request.user, data.code,
+                                       clock.today(), endpoint=audit.endpoint_of(request))
 
     @get(
         "/enterprises",
         guards=[requires("merchant")],
         summary="The enterprises the merchant has claimed, with their stores",
+        description="Each enterprise and each of its stores with its public grade, its 诚信码 "
+        "(the H5 page the QR opens and the PNG, SVG and poster URLs), its scans today and over "
+        "the last 7 and 30 days, and links to its profile, grade, records and (stores) ratings: "
+        "the merchant's app needs no second call to show or print them.",
         raises=GUARDED,
     )
-    async def enterprises(self, request: Req, db: DB) -> list[schemas.MerchantEnterprise]:
+    async def enterprises(self, request: Req, db: DB, signer: SignerDep,
+                          clock: ClockDep) -> list[schemas.MerchantEnterprise]:
         async with db.write.acquire() as conn:
-            return await service.merchant_enterprises(conn, request.user.sub)
+            return await service.merchant_enterprises(conn, signer, request.user.sub,
+                                                      clock.today())
 
 
 CONTROLLERS = [AuthController, ClaimCodeController, MerchantController]

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from msgspec import Meta, Struct, field
 
 from xinyi_api.inputs import SingleLineText
+from xinyi_api.subjects.cards import CodeLinks, SubjectLinks
 
 AccountRole = Literal["consumer", "merchant"]
 
@@ -63,14 +64,34 @@ class ClaimRequest(Struct, forbid_unknown_fields=True, kw_only=True):
                                          examples=["K7QH-3MZP-XW2A-9TRD"])]
 
 
+class ScanCounts(Struct, kw_only=True):
+    """扫码统计 of one code: the scans of today, of the last 7 and of the last 30 days (today
+    included; counts are written every ~1 s, so the newest scans can lag)."""
+
+    today: int
+    last_7_days: int
+    last_30_days: int
+    stats: Annotated[str, Meta(description="`…/scan-stats`: scans per day, any range")]
+
+
 class MerchantStore(Struct, kw_only=True):
+    """One of the merchant's stores, with everything its app shows without a second call."""
+
     id: str
     name: str
     closed: bool
+    grade: Annotated[str, Meta(description="public grade: A, B, C, D or `unrated`")]
+    grade_label: str
+    score: int | None
+    code: Annotated[CodeLinks | None, Meta(description="its 诚信码: H5 page, PNG, SVG, poster; "
+                                           "null without an active code")]
+    scans: ScanCounts
+    links: SubjectLinks
 
 
 class MerchantEnterprise(Struct, kw_only=True):
-    """An enterprise the merchant has claimed, with its stores (and nothing else)."""
+    """An enterprise the merchant has claimed, with its own grade, code and scans, and its
+    stores (and nothing else)."""
 
     id: str
     name: str
@@ -79,4 +100,11 @@ class MerchantEnterprise(Struct, kw_only=True):
     region_code: str
     industry: str
     linked_at: datetime
+    closed: bool
+    grade: str
+    grade_label: str
+    score: int | None
+    code: CodeLinks | None
+    scans: ScanCounts
+    links: SubjectLinks
     stores: list[MerchantStore]

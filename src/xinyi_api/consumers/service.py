@@ -6,7 +6,7 @@ import json
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -15,13 +15,17 @@ from xinyi_api import audit
 from xinyi_api.auth.guards import ensure_region
 from xinyi_api.auth.tokens import Principal, issue_token
 from xinyi_api.codes.hooks import ScanEvent
+from xinyi_api.codes.signer import CodeSigner
 from xinyi_api.consumers import ratelimit, schemas
 from xinyi_api.consumers.context import current_address
 from xinyi_api.consumers.identity import AccountRole, keyed_hash, pseudonym, token_hash
 from xinyi_api.db.queries import Queries
 from xinyi_api.errors import NotFound, Unauthorized, Unprocessable
+from xinyi_api.inputs.cursor import Cursors
 from xinyi_api.keys import KeyStore
 from xinyi_api.settings import Settings
+from xinyi_api.subjects import cards
+from xinyi_api.subjects.cards import SubjectCard
 
 q = Queries.beside(__file__)
 
@@ -132,8 +136,9 @@ async def issue_claim_code(conn: asyncpg.Connection, settings: Settings, princip
     return schemas.ClaimCode(enterprise_id=enterprise_id, code=code, expires_at=expires_at)
 
 
-async def claim(conn: asyncpg.Connection, settings: Settings, principal: Principal, code: str,
-                *, endpoint: str) -> schemas.MerchantEnterprise:
+async def claim(conn: asyncpg.Connection, settings: Settings, signer: CodeSigner,
+                principal: Principal, code: str, today: date, *,
+                endpoint: str) -> schemas.MerchantEnterprise:
     """Use a claim code: link the merchant to its enterprise (merchant_links)."""
     await ratelimit.hit(conn, settings, {"claim": principal.sub})
     digest = keyed_hash(settings.secret_key, _CLAIM_LABEL, _normalise_claim(code))
@@ -145,22 +150,73 @@ async def claim(conn: asyncpg.Connection, settings: Settings, principal: Princip
         await conn.execute(q.link_merchant, principal.sub, enterprise_id)
         await audit.append(conn, principal, action="merchant.claim", subject_id=enterprise_id,
                            endpoint=endpoint)
-    return next(e for e in await merchant_enterprises(conn, principal.sub)
+    return next(e for e in await merchant_enterprises(conn, signer, principal.sub, today)
                 if e.id == enterprise_id)
 
 
-async def merchant_enterprises(conn: asyncpg.Connection,
-                               merchant_id: str) -> list[schemas.MerchantEnterprise]:
+def _scans(subject: SubjectCard, row: asyncpg.Record | None) -> schemas.ScanCounts:
+    kind = "stores" if subject.type == "store" else "enterprises"
+    base = subject.links.profile.rsplit("/api/v1/", 1)[0]
+    return schemas.ScanCounts(
+        today=int(row["today"]) if row else 0,
+        last_7_days=int(row["last_7_days"]) if row else 0,
+        last_30_days=int(row["last_30_days"]) if row else 0,
+        stats=f"{base}/api/v1/{kind}/{subject.id}/scan-stats")
+
+
+async def merchant_enterprises(conn: asyncpg.Connection, signer: CodeSigner, merchant_id: str,
+                               today: date) -> list[schemas.MerchantEnterprise]:
+    """The merchant's enterprises and stores, each with its public grade, 诚信码 links and scan
+    counts (up to ``today``), in three queries whatever their number."""
+    rows = await conn.fetch(q.merchant_enterprises, merchant_id)
+    store_ids = {r["id"]: _json_list(r["store_ids"]) for r in rows}
+    ids = [*store_ids, *(s for ids in store_ids.values() for s in ids)]
+    briefs = await cards.subject_cards_with_codes(conn, signer, ids)
+    scans = {r["subject_id"]: r for r in await conn.fetch(q.scan_counts, ids, today)}
     out = []
-    for r in await conn.fetch(q.merchant_enterprises, merchant_id):
-        stores = r["stores"]
-        if isinstance(stores, str):  # json (not jsonb) comes back as text
-            stores = json.loads(stores)
+    for r in rows:
+        e_card, e_code = briefs[r["id"]]
+        stores = []
+        for sid in store_ids[r["id"]]:
+            s_card, s_code = briefs[sid]
+            stores.append(schemas.MerchantStore(
+                id=sid, name=s_card.name, closed=s_card.closed, grade=s_card.grade,
+                grade_label=s_card.grade_label, score=s_card.score, code=s_code,
+                scans=_scans(s_card, scans.get(sid)), links=s_card.links))
         out.append(schemas.MerchantEnterprise(
             id=r["id"], name=r["name"], type=r["type"], uscc=r["uscc"],
             region_code=r["region_code"], industry=r["industry"], linked_at=r["linked_at"],
-            stores=[schemas.MerchantStore(**s) for s in stores]))
+            closed=e_card.closed, grade=e_card.grade, grade_label=e_card.grade_label,
+            score=e_card.score, code=e_code, scans=_scans(e_card, scans.get(r["id"])),
+            links=e_card.links, stores=stores))
     return out
+
+
+async def visits_page(conn: asyncpg.Connection, cursors: Cursors, consumer_id: str,
+                      window_hours: int, cursor: str | None,
+                      limit: int) -> tuple[list[asyncpg.Record], str | None]:
+    """A page of the consumer's visit proofs (到店证明), the most recent scan first, and the
+    cursor of the next page: ``subject_id``, ``first_at``, ``last_at``, ``scans``,
+    ``valid_until`` and ``valid`` (the proof lets them rate or complain now)."""
+    scope = f"visits|{consumer_id}"
+    after = cursors.decode_cursor(scope, cursor, tuple[datetime, str]) or (None, None)
+    rows = await conn.fetch(q.my_visits_page, consumer_id, window_hours, *after, limit + 1)
+    return cursors.page(scope, rows, limit, lambda r: (r["last_at"], r["subject_id"]))
+
+
+async def account_of(conn: asyncpg.Connection, account_id: str) -> asyncpg.Record | None:
+    """The account row (``id``, ``role``, ``created_at``, ``last_login_at``)."""
+    return await conn.fetchrow(q.account, account_id)
+
+
+async def visits_of(conn: asyncpg.Connection, consumer_id: str) -> list[asyncpg.Record]:
+    """Every visit proof of the consumer, the most recent scan first (for the export)."""
+    return list(await conn.fetch(q.my_visits, consumer_id))
+
+
+def _json_list(value: Any) -> list[str]:
+    items = json.loads(value) if isinstance(value, str) else value  # json comes back as text
+    return [str(i) for i in items]
 
 
 # --- visit proofs 到店证明 (the on-scan hook) --------------------------------------------------

@@ -1,25 +1,33 @@
-"""HTTP endpoints of a consumer's own data: 我的评价, 我的投诉, 个人信息导出."""
+"""HTTP endpoints of a consumer's own data: 我的评价, 我的投诉, 我的到店, 个人信息导出.
+
+The lists carry each store as a ``SubjectCard`` (name, enterprise, public grade, links), so the
+mini-program renders them without a call per item.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, delete, get
 from litestar.params import PathParameter
 
 from xinyi_api import audit
 from xinyi_api.auth.guards import requires
 from xinyi_api.auth.tokens import Principal
+from xinyi_api.codes.deps import SignerDep
 from xinyi_api.consumers import service
-from xinyi_api.deps import DB, ClockDep, GraderDep
-from xinyi_api.errors import Forbidden, NotFound, Unauthorized
+from xinyi_api.deps import DB, ClockDep, CursorsDep, GraderDep, SettingsDep
+from xinyi_api.errors import BadRequest, Forbidden, NotFound, Unauthorized
+from xinyi_api.inputs.cursor import CURSOR, DEFAULT_LIMIT, LIMIT, next_link
 from xinyi_api.me import schemas
+from xinyi_api.me import service as me_service
 from xinyi_api.persons.deps import PersonsDep
 from xinyi_api.persons.schemas import record_view
 from xinyi_api.ratings import complaints as complaint_service
-from xinyi_api.ratings import schemas as rating_schemas
 from xinyi_api.ratings import service as rating_service
 from xinyi_api.state import platform_of
+from xinyi_api.subjects.cards import subject_cards
 
 AUTH_TAG = "consumers 消费者与经营者"
 GUARDED = [Unauthorized, Forbidden]
@@ -36,11 +44,17 @@ class MeController(Controller):
         "/ratings",
         guards=[requires("consumer")],
         summary="My ratings (我的评价), whatever their status",
+        description="Newest first. Each carries its store: name, enterprise, public grade and "
+        "links (profile, ratings, the 诚信码 H5 page).",
         raises=GUARDED,
     )
-    async def my_ratings(self, request: Req, db: DB) -> list[rating_schemas.MyRating]:
+    async def my_ratings(self, request: Req, db: DB,
+                         signer: SignerDep) -> list[schemas.MyRatingItem]:
         async with db.write.acquire() as conn:
-            return await rating_service.mine(conn, request.user.sub)
+            ratings = await rating_service.mine(conn, request.user.sub)
+            cards = await subject_cards(conn, signer, (r.store_id for r in ratings))
+        return [schemas.MyRatingItem(**msgspec.structs.asdict(r), store=cards[r.store_id])
+                for r in ratings]
 
     @delete(
         "/ratings/{rating_id:str}",
@@ -62,11 +76,40 @@ class MeController(Controller):
         "/complaints",
         guards=[requires("consumer")],
         summary="My complaints (我的投诉) and their outcomes",
+        description="Newest first, each with the store it is about (name, enterprise, public "
+        "grade, links).",
         raises=GUARDED,
     )
-    async def my_complaints(self, request: Req, db: DB) -> list[rating_schemas.Complaint]:
+    async def my_complaints(self, request: Req, db: DB,
+                            signer: SignerDep) -> list[schemas.MyComplaint]:
         async with db.write.acquire() as conn:
-            return await complaint_service.mine(conn, request.user.sub)
+            complaints = await complaint_service.mine(conn, request.user.sub)
+            cards = await subject_cards(conn, signer, (c.store_id for c in complaints))
+        return [schemas.MyComplaint(**msgspec.structs.asdict(c), store=cards[c.store_id])
+                for c in complaints]
+
+    @get(
+        "/visits",
+        guards=[requires("consumer")],
+        summary="My visits (我的到店): stores whose 诚信码 I scanned",
+        description="The most recent scan first, each with its store (name, enterprise, public "
+        "grade, links), until when the visit proof lets me rate it or complain (`valid_until`, "
+        "`can_rate`) and my latest rating of it. Cursor-paged: pass `next_cursor` as `cursor` "
+        "(or follow `next`); 400 `invalid-cursor` for a cursor of another list. A store I scan "
+        "again moves to the top.",
+        raises=[*GUARDED, BadRequest],
+    )
+    async def my_visits(
+        self, request: Req, db: DB, signer: SignerDep, settings: SettingsDep,
+        cursors: CursorsDep,
+        cursor: Annotated[str | None, CURSOR] = None,
+        limit: Annotated[int, LIMIT] = DEFAULT_LIMIT,
+    ) -> schemas.VisitPage:
+        async with db.write.acquire() as conn:  # read-your-writes: a scan just made shows
+            page = await me_service.visits(conn, cursors, signer, request.user.sub,
+                                           settings.visit_window_hours, cursor, limit)
+        page.next = next_link(request, page.next_cursor)
+        return page
 
     @delete(
         "/complaints/{complaint_id:str}",
@@ -89,18 +132,25 @@ class MeController(Controller):
         guards=[requires("consumer")],
         summary="Export everything stored about me (个人信息导出), as JSON",
         description="The account (pseudonymous id, created, last login), all my ratings, "
-        "complaints, visit proofs and my personal credit records (个人信用记录).",
+        "complaints, visit proofs, helpful votes, the 动态个人信用码 still kept, my personal "
+        "credit records (个人信用记录), and what every scenario and extension holds about me in "
+        "its own tables (`scenario_data`: 先医后付 bills, 信易游 redemptions …), read in one "
+        "consistent snapshot.",
         raises=GUARDED,
     )
     async def export(self, request: Req, db: DB, persons: PersonsDep) -> schemas.Export:
         sub = request.user.sub
+        platform = platform_of(request.app)
         async with db.write.acquire() as conn, conn.transaction(isolation="repeatable_read",
                                                                  readonly=True):
-            account = await conn.fetchrow(service.q.account, sub)
+            account = await service.account_of(conn, sub)
             ratings = await rating_service.mine(conn, sub)
             complaints = await complaint_service.mine(conn, sub)
-            visits = await conn.fetch(service.q.my_visits, sub)
+            visits = await service.visits_of(conn, sub)
             records = await persons.records(conn, sub)
+            codes = await persons.codes_of(conn, sub)
+            votes = await rating_service.helpful_votes_of(conn, sub)
+            sections = await me_service.person_data(conn, platform, sub)
         return schemas.Export(
             account=schemas.Account(
                 id=sub, role=request.user.role,
@@ -109,7 +159,10 @@ class MeController(Controller):
             ratings=ratings, complaints=complaints,
             visits=[schemas.Visit(**dict(v)) for v in visits],
             personal_records=[record_view(r) for r in records],
-            exported_at=platform_of(request.app).clock.now())
+            personal_codes=[schemas.PersonalCodeUse(**dict(c)) for c in codes],
+            helpful_votes=[schemas.HelpfulVote(**dict(v)) for v in votes],
+            scenario_data=sections,
+            exported_at=platform.clock.now())
 
 
 CONTROLLERS = [MeController]

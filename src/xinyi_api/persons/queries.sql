@@ -41,3 +41,8 @@ RETURNING person_id;
 
 -- name: personal_code_state
 SELECT used_at, expires_at FROM personal_codes WHERE nonce = $1;
+
+-- name: codes_of_person
+-- The 动态个人信用码 still kept for person $1 (the code itself never is), newest first.
+SELECT issued_at, expires_at, used_at, used_for FROM personal_codes
+WHERE person_id = $1 ORDER BY issued_at DESC;

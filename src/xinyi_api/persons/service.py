@@ -121,6 +121,11 @@ class PersonalCredit:
                 decided + timedelta(days=MALICIOUS_DAYS), "moderation"))
         return sorted(out, key=lambda r: (r.occurred_on, r.id), reverse=True)
 
+    async def codes_of(self, conn: asyncpg.Connection, person_id: str) -> list[asyncpg.Record]:
+        """The 动态个人信用码 still kept for the person (a day after expiry they are forgotten):
+        ``issued_at``, ``expires_at``, ``used_at``, ``used_for``; never the code itself."""
+        return list(await conn.fetch(q.codes_of_person, person_id))
+
     def file_of(self, person_id: str, records: Sequence[PersonRecord]) -> CreditFile:
         facts = tuple(
             RecordFact(

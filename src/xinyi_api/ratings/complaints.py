@@ -5,6 +5,7 @@ lands in the store's file and the store is regraded — or rejects it with a rea
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -19,6 +20,7 @@ from xinyi_api.consumers.masking import mask
 from xinyi_api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from xinyi_api.grading.service import Grader
 from xinyi_api.inputs import PlausibleDate
+from xinyi_api.inputs.cursor import Cursors
 from xinyi_api.ratings import schemas
 from xinyi_api.ratings.service import (
     ensure_visit,
@@ -66,11 +68,18 @@ def _scope(principal: Principal) -> str:
     return region_prefix(principal.region) if principal.region else ""
 
 
-async def department_queue(conn: asyncpg.Connection, principal: Principal, status: str | None,
+async def department_queue(conn: asyncpg.Connection, cursors: Cursors, principal: Principal,
+                           status: str | None, cursor: str | None,
                            limit: int) -> schemas.ComplaintList:
-    rows = await conn.fetch(q.department_complaints, principal.department or "",
-                            _scope(principal), status, limit)
-    return schemas.ComplaintList(items=[to_complaint(r) for r in rows])
+    """The department's complaints in its region, oldest first, a page at a time (the cursor
+    is only good for this department, region and status filter)."""
+    department, prefix = principal.department or "", _scope(principal)
+    scope = f"complaints|{department}|{prefix}|{status or ''}"
+    after = cursors.decode_cursor(scope, cursor, tuple[datetime, str]) or (None, None)
+    rows = await conn.fetch(q.department_complaints, department, prefix, status, *after,
+                            limit + 1)
+    shown, next_cursor = cursors.page(scope, rows, limit, lambda r: (r["created_at"], r["id"]))
+    return schemas.ComplaintList(items=[to_complaint(r) for r in shown], next_cursor=next_cursor)
 
 
 async def read(conn: asyncpg.Connection, principal: Principal,
@@ -88,6 +97,21 @@ async def read(conn: asyncpg.Connection, principal: Principal,
                             slug="not-responsible")
         ensure_region(principal, row["region_code"])
     return to_complaint(row)
+
+
+FINDING_TITLE_MAX = 80
+"""The longest title (characters) an upheld complaint's credit record takes from the finding."""
+
+
+def finding_title(data: schemas.ComplaintDecision) -> str:
+    """The credit record title of an upheld complaint: the department's ``finding`` (one line),
+    else the first line of its ``reason``; whitespace collapsed, cut at ``FINDING_TITLE_MAX``
+    characters with an ellipsis. Never the category label alone, never the consumer's text."""
+    text = data.finding if data.finding else data.reason.strip().split("\n", 1)[0]
+    text = " ".join(text.split())
+    if len(text) > FINDING_TITLE_MAX:
+        text = text[:FINDING_TITLE_MAX - 1].rstrip() + "…"
+    return text
 
 
 async def decide(conn: asyncpg.Connection, grader: Grader, principal: Principal,
@@ -114,13 +138,13 @@ async def decide(conn: asyncpg.Connection, grader: Grader, principal: Principal,
                            slug="complaint-decided")
         record_id = None
         if data.decision == "uphold":
-            label = schemas.COMPLAINT_CATEGORY_LABELS[row["category"]]
             occurred = min(clock.date_of(row["created_at"]), today)
-            # The record carries the department's finding, never the consumer's own words.
+            # The record carries the department's finding, never the consumer's own words: its
+            # title is the finding (one line, bounded), its content the full reason.
             record = await records.add_record(
                 conn, grader, principal, row["subject_id"],
                 RecordCreate(kind="complaint", severity=data.severity,
-                             title=f"消费者投诉经核实:{label}", content=data.reason,
+                             title=finding_title(data), content=data.reason,
                              legal_basis=data.legal_basis,
                              occurred_on=PlausibleDate.of(occurred)),
                 today, endpoint=endpoint)

@@ -84,7 +84,7 @@ ON CONFLICT (rating_id) DO UPDATE SET text = excluded.text, merchant_id = exclud
 RETURNING text, created_at, updated_at;
 
 -- name: insert_report
-INSERT INTO rating_reports (rating_id, merchant_id, reason) VALUES ($1, $2, $3)
+INSERT INTO rating_reports (rating_id, merchant_id, reason, subject_id) VALUES ($1, $2, $3, $4)
 ON CONFLICT (rating_id, merchant_id) DO NOTHING
 RETURNING id, rating_id, created_at;
 
@@ -92,6 +92,8 @@ RETURNING id, rating_id, created_at;
 UPDATE ratings SET reported = true WHERE id = $1;
 
 -- name: queue
+-- $1 department, $2 region prefix, $3/$4 the cursor (created_at, id of the last item shown, or
+-- NULL), $5 limit. Keyset-paged (xinyi_api.inputs.cursor).
 SELECT r.id, r.subject_id, s.name AS store_name, r.consumer_id, r.stars, r.dimensions, r.text,
        r.status, r.hold_reasons, r.created_at,
        coalesce((SELECT array_agg(p.reason ORDER BY p.id) FROM rating_reports p
@@ -99,8 +101,9 @@ SELECT r.id, r.subject_id, s.name AS store_name, r.consumer_id, r.stars, r.dimen
 FROM ratings r JOIN subjects s ON s.id = r.subject_id
 WHERE r.department = $1 AND (r.status = 'held' OR r.reported)
   AND s.region_code LIKE $2 || '%'
+  AND ($3::timestamptz IS NULL OR (r.created_at, r.id) > ($3, $4::text))
 ORDER BY r.created_at, r.id
-LIMIT $3;
+LIMIT $5;
 
 -- name: moderation_target
 SELECT r.*, s.region_code FROM ratings r JOIN subjects s ON s.id = r.subject_id
@@ -110,13 +113,15 @@ WHERE r.id = $1 FOR UPDATE OF r;
 UPDATE ratings SET status = $2, reported = false, updated_at = now() WHERE id = $1;
 
 -- name: resolve_reports
-UPDATE rating_reports SET resolved_at = now() WHERE rating_id = $1 AND resolved_at IS NULL;
+-- $2: the decision that resolves them (shown to the reporting merchants).
+UPDATE rating_reports SET resolved_at = now(), decision_id = $2
+WHERE rating_id = $1 AND resolved_at IS NULL;
 
 -- name: insert_decision
 INSERT INTO rating_decisions (rating_id, consumer_id, subject_id, department, decided_by,
                               decision, malicious, reason, decided_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-RETURNING decided_at;
+RETURNING id, decided_at;
 
 -- name: my_ratings
 SELECT r.*, p.text AS reply_text, p.created_at AS reply_created_at,
@@ -148,13 +153,26 @@ WHERE id = $1
 RETURNING *;
 
 -- name: department_complaints
+-- $1 department, $2 region prefix, $3 status or NULL, $4/$5 the cursor (created_at, id), $6 limit.
 SELECT c.* FROM complaints c JOIN subjects s ON s.id = c.subject_id
 WHERE c.department = $1 AND s.region_code LIKE $2 || '%' AND ($3::text IS NULL OR c.status = $3)
+  AND ($4::timestamptz IS NULL OR (c.created_at, c.id) > ($4, $5::text))
 ORDER BY c.created_at, c.id
-LIMIT $4;
+LIMIT $6;
 
 -- name: my_complaints
 SELECT * FROM complaints WHERE consumer_id = $1 ORDER BY created_at DESC, id DESC;
 
 -- name: delete_my_complaint
 DELETE FROM complaints WHERE id = $1 AND consumer_id = $2 RETURNING id;
+
+-- name: latest_ratings_of
+-- Consumer $1's latest rating of each store in $2 (ids).
+SELECT DISTINCT ON (subject_id) subject_id, id
+FROM ratings
+WHERE consumer_id = $1 AND subject_id = ANY($2::text[])
+ORDER BY subject_id, created_at DESC, id DESC;
+
+-- name: my_helpful_votes
+SELECT rating_id, created_at FROM rating_helpful_votes
+WHERE consumer_id = $1 ORDER BY created_at DESC, rating_id;

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, Request, Response, get, post, put
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from xinyi_api import audit
 from xinyi_api.auth.guards import requires
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.clock import Clock
+from xinyi_api.codes.deps import SignerDep
 from xinyi_api.db.pool import Database
-from xinyi_api.deps import DB, ClockDep, GraderDep, SettingsDep
+from xinyi_api.deps import DB, ClockDep, CursorsDep, GraderDep, SettingsDep
 from xinyi_api.errors import (
+    BadRequest,
     Conflict,
     Forbidden,
     NotFound,
@@ -22,7 +25,8 @@ from xinyi_api.errors import (
     Unauthorized,
     Unprocessable,
 )
-from xinyi_api.ratings import complaints, schemas, service
+from xinyi_api.inputs.cursor import CURSOR, DEFAULT_LIMIT, LIMIT, next_link
+from xinyi_api.ratings import complaints, merchant, schemas, service
 from xinyi_api.scenarios.registry import ScenarioRegistry
 from xinyi_api.state import platform_of
 
@@ -52,17 +56,23 @@ class StoreRatingController(Controller):
         "characters; phone, ID-card, bank-card numbers and e-mails are masked before storing). "
         "Needs a visit proof: a scan of the store's code by this consumer within "
         "`XINYI_VISIT_WINDOW_HOURS` (403 `no-visit-proof`). One rating per consumer and store "
-        "per 30 days: a new submission inside the period edits the earlier one (`edited: "
-        "true`). Suspicious ratings (bursts from new accounts, one account rating many stores, "
-        "a text repeated across stores) are held for moderation (`status: held`) and count "
-        "only once approved. Rate-limited per consumer and per client address (429).",
+        "per 30 days: a new submission inside the period edits the earlier one — **201** "
+        "with `edited: false` when a rating is created, **200** with `edited: true` and the "
+        "updated rating when the earlier one was edited (or repeated unchanged). Suspicious "
+        "ratings (bursts from new accounts, one account rating many stores, a text repeated "
+        "across stores) are held for moderation (`status: held`) and count only once approved. "
+        "Rate-limited per consumer and per client address (429).",
         raises=[*GUARDED, NotFound, Conflict, Unprocessable, TooManyRequests],
         status_code=201,
+        responses={200: ResponseSpec(
+            data_container=schemas.RatingWritten,
+            description="This period's earlier rating was edited (`edited: true`): the updated "
+            "rating")},
     )
     async def rate(
         self, request: Req, store_id: Annotated[str, STORE_ID],
         data: JSONBody[schemas.RatingCreate],
-    ) -> schemas.RatingWritten:
+    ) -> Response[schemas.RatingWritten]:
         # The busiest write takes the app state directly rather than as dependencies: Litestar
         # resolves several dependencies in an anyio task group, a task each, which cost more than
         # all the other routing work of the request (bench/README.md, ratings).
@@ -70,9 +80,10 @@ class StoreRatingController(Controller):
         db: Database = state.db
         clock: Clock = state.clock
         async with db.write.acquire() as conn:
-            return await service.submit(conn, state.grader, _registry(request), state.settings,
-                                        request.user, store_id, data, clock.today(),
-                                        endpoint=audit.endpoint_of(request))
+            written = await service.submit(conn, state.grader, _registry(request),
+                                           state.settings, request.user, store_id, data,
+                                           clock.today(), endpoint=audit.endpoint_of(request))
+        return Response(written, status_code=200 if written.edited else 201)
 
     @get(
         "/ratings",
@@ -177,15 +188,20 @@ class ModerationController(Controller):
         summary="The moderation queue (评价审核): held and reported ratings",
         description="Ratings of stores the caller's department is responsible for (the owner "
         "of the store's scenario, else the registering department), inside its region, oldest "
-        "first, with the hold reasons and the merchants' reports.",
-        raises=GUARDED,
+        "first, with the hold reasons and the merchants' reports. Cursor-paged: pass "
+        "`next_cursor` as `cursor` (or follow `next`); 400 `invalid-cursor` for a cursor of "
+        "another list.",
+        raises=[*GUARDED, BadRequest],
     )
     async def queue(
-        self, request: Req, db: DB,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        self, request: Req, db: DB, cursors: CursorsDep,
+        cursor: Annotated[str | None, CURSOR] = None,
+        limit: Annotated[int, LIMIT] = DEFAULT_LIMIT,
     ) -> schemas.Queue:
         async with db.write.acquire() as conn:
-            return await service.queue(conn, request.user, limit)
+            page = await service.queue(conn, cursors, request.user, cursor, limit)
+        page.next = next_link(request, page.next_cursor)
+        return page
 
     @post(
         "/{rating_id:str}/decision",
@@ -216,16 +232,22 @@ class ComplaintController(Controller):
         "/",
         guards=[requires("department")],
         summary="Complaints the caller's department handles (投诉处理)",
-        description="Oldest first, optionally by status; inside the department's region.",
-        raises=GUARDED,
+        description="Oldest first, optionally by status; inside the department's region. "
+        "Cursor-paged: pass `next_cursor` as `cursor` with the same `status` (or follow "
+        "`next`); 400 `invalid-cursor` for a cursor of another list or filter.",
+        raises=[*GUARDED, BadRequest],
     )
     async def list_complaints(
-        self, request: Req, db: DB,
+        self, request: Req, db: DB, cursors: CursorsDep,
         status: Annotated[Literal["open", "upheld", "rejected"] | None, QueryParameter()] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        cursor: Annotated[str | None, CURSOR] = None,
+        limit: Annotated[int, LIMIT] = DEFAULT_LIMIT,
     ) -> schemas.ComplaintList:
         async with db.write.acquire() as conn:
-            return await complaints.department_queue(conn, request.user, status, limit)
+            page = await complaints.department_queue(conn, cursors, request.user, status,
+                                                     cursor, limit)
+        page.next = next_link(request, page.next_cursor)
+        return page
 
     @get(
         "/{complaint_id:str}",
@@ -261,4 +283,54 @@ class ComplaintController(Controller):
                                            clock, endpoint=audit.endpoint_of(request))
 
 
-CONTROLLERS = [StoreRatingController, RatingController, ModerationController, ComplaintController]
+class MerchantFeedbackController(Controller):
+    path = "/api/v1/merchant"
+    tags = ("consumers 消费者与经营者",)
+
+    @get(
+        "/complaints",
+        guards=[requires("merchant")],
+        summary="Complaints about my stores (投诉), and how they were decided",
+        description="Complaints about the stores of the enterprises the merchant has claimed, "
+        "newest first, optionally by status, each with its store (name, grade, links), "
+        "category, text — masked (个人信息脱敏), never naming the complainant — and the "
+        "department's outcome and credit record. Cursor-paged: pass `next_cursor` as `cursor` "
+        "with the same `status` (or follow `next`); 400 `invalid-cursor` for a cursor of "
+        "another list or filter.",
+        raises=[*GUARDED, BadRequest],
+    )
+    async def complaints(
+        self, request: Req, db: DB, cursors: CursorsDep, signer: SignerDep,
+        status: Annotated[Literal["open", "upheld", "rejected"] | None, QueryParameter()] = None,
+        cursor: Annotated[str | None, CURSOR] = None,
+        limit: Annotated[int, LIMIT] = DEFAULT_LIMIT,
+    ) -> schemas.MerchantComplaintPage:
+        async with db.write.acquire() as conn:  # read-your-writes: a report just filed shows
+            page = await merchant.complaints(conn, cursors, signer, request.user, status, cursor,
+                                             limit)
+        page.next = next_link(request, page.next_cursor)
+        return page
+
+    @get(
+        "/reports",
+        guards=[requires("merchant")],
+        summary="My reports of abusive ratings (举报) and how each was decided",
+        description="Newest first: the store, my reason, the rating as it stands now (null once "
+        "its author deleted it), and the outcome — `pending`, `dismissed` (the rating stays), "
+        "`removed` (with the department's decision and whether it was found malicious, 恶意评价) "
+        "or `rating_deleted`. Cursor-paged like the other lists (400 `invalid-cursor`).",
+        raises=[*GUARDED, BadRequest],
+    )
+    async def reports(
+        self, request: Req, db: DB, cursors: CursorsDep, signer: SignerDep,
+        cursor: Annotated[str | None, CURSOR] = None,
+        limit: Annotated[int, LIMIT] = DEFAULT_LIMIT,
+    ) -> schemas.MerchantReportPage:
+        async with db.write.acquire() as conn:  # read-your-writes: a report just filed shows
+            page = await merchant.reports(conn, cursors, signer, request.user, cursor, limit)
+        page.next = next_link(request, page.next_cursor)
+        return page
+
+
+CONTROLLERS = [StoreRatingController, RatingController, ModerationController, ComplaintController,
+               MerchantFeedbackController]

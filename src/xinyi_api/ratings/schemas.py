@@ -14,7 +14,8 @@ from msgspec import Meta, Struct
 from xinyi_api.codes.schemas import Dimension as Dimension
 from xinyi_api.codes.schemas import StoreRatingSummary as StoreRatingSummary
 from xinyi_api.grading.kinds import Severity
-from xinyi_api.inputs import FreeText
+from xinyi_api.inputs import FreeText, SingleLineText
+from xinyi_api.subjects.cards import SubjectCard
 
 Stars = Annotated[int, Meta(ge=1, le=5, description="1–5 stars 星")]
 DimensionKey = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{1,40}$")]
@@ -23,6 +24,8 @@ RatingText = Annotated[FreeText, Meta(max_length=500, description="optional text
                                       "e-mails are masked")]
 Reason = Annotated[FreeText, Meta(min_length=1, max_length=500)]
 RatingStatus = Literal["published", "held", "removed"]
+STATUS_LABELS: dict[str, str] = {"published": "已发布", "held": "待审核",
+                                 "removed": "已删除(审核)"}
 ComplaintCategory = Literal["quality", "price", "hygiene", "service", "false_advertising",
                             "safety", "other"]
 COMPLAINT_CATEGORY_LABELS: dict[str, str] = {
@@ -137,8 +140,18 @@ class QueueItem(Struct, kw_only=True):
     created_at: datetime
 
 
+NextCursor = Annotated[str | None, Meta(description="pass it as `cursor` for the next page; "
+                                      "null on the last page")]
+NextLink = Annotated[str | None, Meta(description="the next page's path and query (the same "
+                                    "filters, `cursor` set); null on the last page")]
+
+
 class Queue(Struct, kw_only=True):
+    """A page of the moderation queue, oldest first."""
+
     items: list[QueueItem]
+    next_cursor: NextCursor = None
+    next: NextLink = None
 
 
 class ModerationDecision(Struct, forbid_unknown_fields=True, kw_only=True):
@@ -180,7 +193,11 @@ class Complaint(Struct, kw_only=True):
 
 
 class ComplaintList(Struct, kw_only=True):
+    """A page of complaints, oldest first."""
+
     items: list[Complaint]
+    next_cursor: NextCursor = None
+    next: NextLink = None
 
 
 class ComplaintDecision(Struct, forbid_unknown_fields=True, kw_only=True):
@@ -188,6 +205,86 @@ class ComplaintDecision(Struct, forbid_unknown_fields=True, kw_only=True):
 
     decision: Literal["uphold", "reject"]
     reason: Reason
+    finding: Annotated[SingleLineText, Meta(
+        min_length=2, max_length=80,
+        description="upheld: the finding in one line (查实情况), the title of the credit record "
+        "added to the store's file; default: the first line of `reason` (cut at 80 characters)",
+        examples=["菜单标价与结账价格不符"])] | None = None
     severity: Severity | None = None
     legal_basis: Annotated[FreeText, Meta(max_length=500, examples=[
         "《中华人民共和国消费者权益保护法》第五十六条"])] = ""
+
+
+class MerchantComplaint(Struct, kw_only=True):
+    """A complaint about one of the merchant's stores: what, and how it was decided. The text
+    is masked (个人信息脱敏); the complainant is never named."""
+
+    id: str
+    store: SubjectCard
+    department: Annotated[str, Meta(description="the department handling it")]
+    category: ComplaintCategory
+    category_label: str
+    text: str
+    status: Literal["open", "upheld", "rejected"]
+    outcome: Annotated[str | None, Meta(description="the department's reason")]
+    record_id: Annotated[str | None, Meta(description="the credit record of an upheld complaint")]
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class MerchantComplaintPage(Struct, kw_only=True):
+    """A page of complaints about the merchant's stores, newest first."""
+
+    items: list[MerchantComplaint]
+    next_cursor: NextCursor = None
+    next: NextLink = None
+
+
+ReportOutcome = Literal["pending", "dismissed", "removed", "rating_deleted"]
+REPORT_OUTCOME_LABELS: dict[str, str] = {
+    "pending": "待审核", "dismissed": "举报未采纳,评价保留", "removed": "举报成立,评价已删除",
+    "rating_deleted": "消费者已自行删除该评价",
+}
+
+
+class ReportedRating(Struct, kw_only=True):
+    """The reported rating as it stands now."""
+
+    id: str
+    status: RatingStatus
+    status_label: str
+    stars: int
+    text: str
+
+
+class ReportDecision(Struct, kw_only=True):
+    """The department's moderation decision that resolved the report."""
+
+    decision: Literal["approve", "remove"]
+    malicious: Annotated[bool, Meta(description="removed as 恶意评价")]
+    reason: str
+    department: str
+    decided_at: datetime
+
+
+class MerchantReport(Struct, kw_only=True):
+    """An abuse report (举报) the merchant filed, and how it was decided: `pending`, `dismissed`
+    (the rating stays), `removed` (taken off the store, `decision.malicious` when found
+    malicious) or `rating_deleted` (its author deleted it before a decision)."""
+
+    id: int
+    store: SubjectCard
+    reason: str
+    created_at: datetime
+    outcome: ReportOutcome
+    outcome_label: str
+    rating: Annotated[ReportedRating | None, Meta(description="null once its author deleted it")]
+    decision: ReportDecision | None
+
+
+class MerchantReportPage(Struct, kw_only=True):
+    """A page of the merchant's reports, newest first."""
+
+    items: list[MerchantReport]
+    next_cursor: NextCursor = None
+    next: NextLink = None

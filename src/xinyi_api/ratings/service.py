@@ -44,6 +44,7 @@ from xinyi_api.db.queries import Queries
 from xinyi_api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from xinyi_api.grading.engine import CreditFile, RatingSummary, RecordFact
 from xinyi_api.grading.service import Grader, explanation_text
+from xinyi_api.inputs.cursor import Cursors
 from xinyi_api.ratings import schemas
 from xinyi_api.scenarios.model import RatingDimension, Scenario
 from xinyi_api.scenarios.registry import ScenarioRegistry
@@ -63,7 +64,7 @@ DEFAULT_DIMENSIONS = (
 )
 """Dimensions of a store no scenario with dimensions covers."""
 
-STATUS_LABELS = {"published": "已发布", "held": "待审核", "removed": "已删除(审核)"}
+STATUS_LABELS = schemas.STATUS_LABELS
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +89,38 @@ SUSPICION = Suspicion()
 
 
 def scenario_for(registry: ScenarioRegistry, subject_type: str, industry: str) -> Scenario | None:
-    """The scenario covering a store (the first by key when several do)."""
+    """The scenario responsible for a store's ratings and complaints (the first covering it by
+    key when several do). Which scenario's dimensions it is rated on: ``dimension_scenario``."""
     return next((s for s in registry.scenarios
                  if subject_type in s.subject_types and industry in s.industries), None)
+
+
+def dimension_scenario(registry: ScenarioRegistry, subject_type: str,
+                       industry: str) -> Scenario | None:
+    """The scenario whose 评价维度 rating dimensions a subject is rated on, by this rule:
+
+    1. the candidates are the enabled scenarios covering the subject (its type in
+       ``subject_types``, its industry in ``industries``) that declare ``dimensions``;
+    2. the closest industry match wins: the candidate covering the fewest industries (信用+先医后付
+       covers hospitals only, so a hospital is rated on its dimensions, not on those of a
+       scenario covering hospitals, clinics and pharmacies alike);
+    3. then the highest ``Scenario.rating_priority`` (default 0);
+    4. then the scenario key, alphabetically.
+
+    ``None`` when no candidate: the store is rated on ``DEFAULT_DIMENSIONS``.
+    """
+    candidates = [s for s in registry.scenarios
+                  if s.dimensions and subject_type in s.subject_types
+                  and industry in s.industries]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda s: (len(set(s.industries)), -s.rating_priority, s.key))
+
+
+def rating_dimensions(registry: ScenarioRegistry, subject_type: str,
+                      industry: str) -> tuple[RatingDimension, ...]:
+    """The dimensions a subject is rated on (``dimension_scenario``'s, else the defaults)."""
+    return dimensions_for(dimension_scenario(registry, subject_type, industry))
 
 
 def dimensions_for(scenario: Scenario | None) -> tuple[RatingDimension, ...]:
@@ -261,7 +291,7 @@ async def submit(
     if not prepared.visit:
         raise _no_visit_proof(settings)
     scenario = scenario_for(registry, "store", store.industry)
-    _check_dimensions(data.dimensions, dimensions_for(scenario))
+    _check_dimensions(data.dimensions, rating_dimensions(registry, "store", store.industry))
     args = (principal.sub, principal.role, principal.department, store_id, data.stars,
             data.dimensions, text, text_hash, settings.visit_window_hours,
             responsible_department(scenario, store.created_by), store.industry, SUSPICION.burst,
@@ -391,7 +421,7 @@ async def store_summary(conn: asyncpg.Connection, registry: ScenarioRegistry,
     dims = [schemas.Dimension(key=d.key, name_zh=d.name_zh, name_en=d.name_en,
                               mean=round(means[d.key]["mean"], 2) if d.key in means else None,
                               count=int(means[d.key]["n"]) if d.key in means else 0)
-            for d in dimensions_for(scenario_for(registry, store["type"], store["industry"]))]
+            for d in rating_dimensions(registry, store["type"], store["industry"])]
     distribution = {str(i): int(row[f"s{i}"]) if row else 0 for i in range(1, 6)}
     return schemas.StoreRatingSummary(count=base.count, mean=base.mean,
                                       bayesian_mean=base.bayesian_mean,
@@ -488,7 +518,7 @@ async def report(conn: asyncpg.Connection, principal: Principal, rating_id: str,
     async with conn.transaction():
         row = await _merchant_rating(conn, principal, rating_id)
         saved = await conn.fetchrow(q.insert_report, rating_id, principal.sub,
-                                    mask(reason.strip()))
+                                    mask(reason.strip()), row["subject_id"])
         if saved is None:
             raise Conflict("you already reported this rating", slug="already-reported")
         await conn.execute(q.mark_reported, rating_id)
@@ -505,15 +535,21 @@ def _scope(principal: Principal) -> tuple[str, str]:
         else ""
 
 
-async def queue(conn: asyncpg.Connection, principal: Principal, limit: int) -> schemas.Queue:
-    """Held and reported ratings the department is responsible for, oldest first."""
+async def queue(conn: asyncpg.Connection, cursors: Cursors, principal: Principal,
+                cursor: str | None, limit: int) -> schemas.Queue:
+    """Held and reported ratings the department is responsible for, oldest first, a page at a
+    time (the cursor is only good for this department and region)."""
     department, prefix = _scope(principal)
-    rows = await conn.fetch(q.queue, department, prefix, limit)
+    scope = f"moderation|{department}|{prefix}"
+    after = cursors.decode_cursor(scope, cursor, tuple[datetime, str]) or (None, None)
+    rows = await conn.fetch(q.queue, department, prefix, *after, limit + 1)
+    shown, next_cursor = cursors.page(scope, rows, limit, lambda r: (r["created_at"], r["id"]))
     return schemas.Queue(items=[schemas.QueueItem(
         id=r["id"], store_id=r["subject_id"], store_name=r["store_name"],
         consumer_id=r["consumer_id"], stars=r["stars"], dimensions=dict(r["dimensions"]),
         text=r["text"], status=r["status"], hold_reasons=list(r["hold_reasons"]),
-        reports=list(r["reports"]), created_at=r["created_at"]) for r in rows])
+        reports=list(r["reports"]), created_at=r["created_at"]) for r in shown],
+        next_cursor=next_cursor)
 
 
 async def decide(conn: asyncpg.Connection, grader: Grader, principal: Principal, rating_id: str,
@@ -540,11 +576,12 @@ async def decide(conn: asyncpg.Connection, grader: Grader, principal: Principal,
                            slug="not-pending")
         status: schemas.RatingStatus = "published" if data.decision == "approve" else "removed"
         await conn.execute(q.set_status, rating_id, status)
-        await conn.execute(q.resolve_reports, rating_id)
-        decided_at = await conn.fetchval(
+        decision = await conn.fetchrow(
             q.insert_decision, rating_id, row["consumer_id"], row["subject_id"],
             row["department"], principal.sub, data.decision, data.malicious, data.reason,
             clock.now())
+        await conn.execute(q.resolve_reports, rating_id, decision["id"])
+        decided_at = decision["decided_at"]
         if (row["status"] == "published") != (status == "published"):
             await grader.regrade(conn, [row["subject_id"]], today)
         await audit.append(conn, principal, action=f"rating.{data.decision}",
@@ -559,6 +596,19 @@ async def decide(conn: asyncpg.Connection, grader: Grader, principal: Principal,
 
 async def mine(conn: asyncpg.Connection, consumer_id: str) -> list[schemas.MyRating]:
     return [my_rating(r, _reply(r)) for r in await conn.fetch(q.my_ratings, consumer_id)]
+
+
+async def latest_ratings_of(conn: asyncpg.Connection, consumer_id: str,
+                            store_ids: Sequence[str]) -> dict[str, str]:
+    """Store id → id of the consumer's latest rating of it, for the stores they rated."""
+    return {r["subject_id"]: r["id"]
+            for r in await conn.fetch(q.latest_ratings_of, consumer_id, list(store_ids))}
+
+
+async def helpful_votes_of(conn: asyncpg.Connection, consumer_id: str) -> list[asyncpg.Record]:
+    """The ratings the consumer found helpful (有用), newest vote first: ``rating_id``,
+    ``created_at``."""
+    return list(await conn.fetch(q.my_helpful_votes, consumer_id))
 
 
 async def delete_mine(conn: asyncpg.Connection, grader: Grader, principal: Principal,

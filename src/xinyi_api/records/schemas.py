@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
@@ -36,7 +36,8 @@ class RecordCreate(Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class RecordUpdate(Struct, forbid_unknown_fields=True, kw_only=True):
-    """Correct a record, or withdraw it (撤销) with a reason. Records are never deleted."""
+    """Correct a record (更正) or withdraw it (撤销), always with the reason why: it is kept in
+    the record's history (修改留痕). Records are never deleted."""
 
     title: Title | UnsetType = UNSET
     content: Content | UnsetType = UNSET
@@ -44,7 +45,44 @@ class RecordUpdate(Struct, forbid_unknown_fields=True, kw_only=True):
     severity: Severity | UnsetType = UNSET
     result: Result | UnsetType = UNSET
     withdrawn: bool | UnsetType = UNSET
-    reason: Reason | UnsetType = UNSET
+    reason: Annotated[Reason, Meta(
+        description="why the record is corrected or withdrawn (更正/撤销理由); required with "
+        "any corrected field and with `withdrawn: true` (422 `missing-reason`)",
+        examples=["执法文书录入错误,按原处罚决定书更正"])] | UnsetType = UNSET
+
+
+RevisionAction = Literal["correct", "withdraw", "objection.file", "objection.correct",
+                         "objection.withdraw", "objection.uphold", "repair.approve"]
+REVISION_LABELS: dict[str, str] = {
+    "correct": "更正", "withdraw": "撤销", "objection.file": "提出异议",
+    "objection.correct": "异议成立,更正", "objection.withdraw": "异议成立,撤销",
+    "objection.uphold": "异议不成立,维持", "repair.approve": "信用修复",
+}
+
+
+class FieldChange(Struct, kw_only=True):
+    before: Any
+    after: Any
+
+
+class RecordRevision(Struct, kw_only=True):
+    """One change to a record after it was added (修改留痕): what, by whom, when and why."""
+
+    id: int
+    record_id: str
+    action: RevisionAction
+    action_label: Annotated[str, Meta(examples=["更正"])]
+    reason: Annotated[str, Meta(description="the department's reason (the merchant's for an "
+                                "objection filed)")]
+    actor: Annotated[str, Meta(description="who changed it (a department's service token "
+                               "subject, or the merchant)")]
+    department: str | None
+    ref: Annotated[str | None, Meta(description="the objection or repair it came from")]
+    changes: Annotated[dict[str, FieldChange], Meta(description="field → value before and after "
+                                                    "(title, content, legal_basis, severity, "
+                                                    "result, status, status_reason, "
+                                                    "public_until)")]
+    changed_at: datetime
 
 
 class CreditRecord(Struct, kw_only=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -84,6 +85,43 @@ async def add_record(
     return row
 
 
+REVISED_FIELDS = ("title", "content", "legal_basis", "severity", "result", "status",
+                  "status_reason", "public_until")
+"""The fields of a record its history (``credit_record_revisions``) follows."""
+
+
+def _json(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+async def record_revision(
+    conn: asyncpg.Connection, before: asyncpg.Record | dict[str, Any],
+    after: asyncpg.Record | dict[str, Any], *, action: schemas.RevisionAction, reason: str,
+    principal: Principal, ref: str | None = None,
+) -> None:
+    """Keep one change of a record in its history (修改留痕): the fields that changed, before
+    and after, with who, why and where it came from. Nothing is written when nothing changed,
+    except for an objection filed or upheld (the record's file says it was disputed)."""
+    old = {k: _json(before[k]) for k in REVISED_FIELDS if before[k] != after[k]}
+    new = {k: _json(after[k]) for k in old}
+    if not old and not action.startswith("objection."):
+        return
+    await conn.execute(q.insert_revision, before["id"], action, reason, principal.sub,
+                       principal.department, ref, old, new)
+
+
+async def revisions(conn: asyncpg.Connection,
+                    record_ids: Sequence[str]) -> list[schemas.RecordRevision]:
+    """The history of ``record_ids``, oldest change first (per record)."""
+    return [schemas.RecordRevision(
+        id=r["id"], record_id=r["record_id"], action=r["action"],
+        action_label=schemas.REVISION_LABELS[r["action"]], reason=r["reason"],
+        actor=r["actor"], department=r["department"], ref=r["ref"],
+        changes={k: schemas.FieldChange(before=r["before"][k], after=r["after"].get(k))
+                 for k in r["before"]},
+        changed_at=r["changed_at"]) for r in await conn.fetch(q.revisions_of, list(record_ids))]
+
+
 async def update_record(
     conn: asyncpg.Connection,
     grader: Grader,
@@ -112,15 +150,21 @@ async def update_record(
             # 异议处理中: the change goes through the objection decision, which records why.
             raise Conflict(f"record {record_id} is under objection; decide the objection instead",
                            slug="record-under-objection")
-        status, reason = row["status"], row["status_reason"]
-        if changes.pop("withdrawn", False):
-            if "reason" not in changes:
-                raise Unprocessable("withdrawing a record needs a reason", slug="missing-reason")
-            status = "withdrawn"
-        if "reason" in changes:
-            if status != "withdrawn":
-                raise Unprocessable("reason goes with withdrawn: true", slug="invalid-update")
-            reason = changes.pop("reason")
+        status, status_reason = row["status"], row["status_reason"]
+        withdraw = bool(changes.pop("withdrawn", False))
+        reason: str | None = changes.pop("reason", None)
+        corrected = sorted(changes)  # what is left: the corrected fields
+        if withdraw and reason is None:
+            raise Unprocessable("withdrawing a record needs a reason", slug="missing-reason")
+        if corrected and reason is None:
+            raise Unprocessable(f"correcting a record needs a reason (更正理由), kept in its "
+                                f"history; corrected: {', '.join(corrected)}",
+                                slug="missing-reason")
+        if reason is not None and not (withdraw or corrected):
+            raise Unprocessable("reason goes with a corrected field or with withdrawn: true",
+                                slug="invalid-update")
+        if withdraw:
+            status, status_reason = "withdrawn", reason
         merged = {k: changes.get(k, row[k]) for k in
                   ("title", "content", "legal_basis", "severity", "result")}
         check_record(row["kind"], merged["severity"], merged["result"], merged["legal_basis"])
@@ -128,12 +172,17 @@ async def update_record(
                                    merged["result"])
         updated = await conn.fetchrow(
             q.update_record, record_id, merged["title"], merged["content"],
-            merged["legal_basis"], merged["severity"], merged["result"], until, status, reason,
+            merged["legal_basis"], merged["severity"], merged["result"], until, status,
+            status_reason,
         )
+        if reason is not None:
+            await record_revision(conn, row, updated, action="withdraw" if withdraw else "correct",
+                                  reason=reason, principal=principal)
         await grader.regrade(conn, [row["subject_id"]], today)
         await audit.append(conn, principal, action="record.update",
                            subject_id=row["subject_id"], endpoint=endpoint,
-                           detail={"record_id": record_id, "status": status})
+                           detail={"record_id": record_id, "status": status,
+                                   "corrected": corrected, "reason": reason})
     return updated
 
 

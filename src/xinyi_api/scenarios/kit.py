@@ -15,7 +15,7 @@ What is here, by purpose:
   ``RatingDimension``, ``Industry``, the grading types (``CreditFile``, ``RecordFact``,
   ``IndicatorResult``, ``Reason``, ``capped``) and record labels;
 - its own data: ``Queries`` (named SQL beside the module), ``FileLoader``, ``PersonSync``,
-  ``BusinessSync``;
+  ``BusinessSync``, ``PersonData`` (what its tables hold about a person, for the export);
 - its own endpoints: ``Context`` (``ctx``: transaction, covered subject, regrade, audit, clock,
   configuration), guards (``requires``, ``ensure_region``, ``ensure_merchant_of``), errors,
   input types (``SingleLineText``, ``FreeText``, ``PlausibleDate``, ``Int64``), personal credit
@@ -73,6 +73,7 @@ from xinyi_api.scenarios.model import (
     InspectionFrequency,
     Measure,
     MeasureKind,
+    PersonData,
     PersonSync,
     Priority,
     Queries,
@@ -124,6 +125,7 @@ __all__ = [
     "Measure",
     "MeasureKind",
     "NotFound",
+    "PersonData",
     "PersonSync",
     "PersonalCredit",
     "PlausibleDate",

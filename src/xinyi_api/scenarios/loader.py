@@ -211,6 +211,12 @@ def scenario_problems(scenario: Scenario) -> list[str]:
     dimension_keys = [d.key for d in scenario.dimensions]
     if len(set(dimension_keys)) != len(dimension_keys):
         problems.append(f"rating dimension keys repeat: {dimension_keys}")
+    if (not isinstance(scenario.rating_priority, int) or isinstance(scenario.rating_priority, bool)
+            or not -1000 <= scenario.rating_priority <= 1000):
+        problems.append(f"rating_priority must be a whole number from -1000 to 1000, got "
+                        f"{scenario.rating_priority!r}")
+    if scenario.person_data is not None and not callable(scenario.person_data):
+        problems.append("person_data must be an async function (conn, person_id) -> mapping")
     problems.extend(own_route_problems(scenario))
     problems.extend(_migration_problems(scenario))
     problems.extend(_settings_problems(scenario))

@@ -22,7 +22,7 @@ with ``scheme`` = the scenario key.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -60,6 +60,8 @@ __all__ = [
     "InspectionFrequency",
     "Measure",
     "MeasureKind",
+    "PersonData",
+    "PersonDataSource",
     "PersonSync",
     "Priority",
     "Queries",
@@ -286,6 +288,23 @@ records up to date before a person is graded (e.g. mark unpaid bills overdue), w
 with ``persons.record_fact``; ``person_ids=None`` means everyone (``xinyi-api persons sync``).
 Returns how many records it wrote. (The earlier form without ``persons`` still works.)"""
 
+PersonData = Callable[[asyncpg.Connection, str], Awaitable[Mapping[str, Sequence[Any]]]]
+"""``async def person_data(conn, person_id) -> {name: [item, …]}``: everything the scenario's
+own tables hold about one person (先医后付 bills …), for the person's export (个人信息导出,
+``GET /api/v1/me/export``). Items are msgspec structs, dataclasses or JSON-able values."""
+
+
+@dataclass(frozen=True, slots=True)
+class PersonDataSource:
+    """A contribution to a person's export (hook ``person_data_sources``): ``key`` names the
+    section (a scenario key, or the extension's name), ``title`` says what it is, ``export``
+    reads what is held about one person."""
+
+    key: str
+    title: str
+    export: PersonData
+
+
 BusinessSync = Callable[[asyncpg.Connection, date], Awaitable[Sequence[str]]]
 """``async def sync(conn, today) -> subject_ids``: the daily business-side job of a scenario
 (``xinyi-api jobs daily``): bring its own data up to date (lapse an expired star rating, close a
@@ -347,6 +366,12 @@ class Scenario:
     endpoints read it as ``ctx.config``."""
     new_industries: tuple[Industry, ...] = ()
     """Industries the scenario adds to the registry (keys the core does not know)."""
+    rating_priority: int = 0
+    """Which scenario's ``dimensions`` a store is rated on when several covering scenarios
+    declare some and cover equally few industries: the highest ``rating_priority`` wins
+    (``ratings.service.dimension_scenario``; docs/plugins.md, "Rating dimensions")."""
+    person_data: PersonData | None = None
+    """What the scenario's own tables hold about a person, for the person's export."""
 
     def covers(self, file: CreditFile) -> bool:
         """Whether the subject falls under the scenario (subject type and industry)."""

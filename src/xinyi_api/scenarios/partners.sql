@@ -28,3 +28,12 @@ SELECT scenario, measures FROM scenario_participants WHERE subject_id = $1 ORDER
 INSERT INTO measure_redemptions (scenario, measure, subject_id, person_id, redeemed_by)
 VALUES ($1, $2, $3, $4, $5)
 RETURNING id, redeemed_at;
+
+-- name: redemptions_of_person
+-- A person's redeemed offers in scenario $2 (NULL: in every scenario not in $3), for the
+-- person's export.
+SELECT m.id, m.scenario, m.measure, m.subject_id, s.name AS business_name, m.redeemed_at
+FROM measure_redemptions m JOIN subjects s ON s.id = m.subject_id
+WHERE m.person_id = $1
+  AND (m.scenario = $2 OR ($2::text IS NULL AND m.scenario <> ALL($3::text[])))
+ORDER BY m.redeemed_at DESC, m.id DESC;

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from xinyi_api.db.migrate import MigrationSource
     from xinyi_api.grading.service import FileLoader
     from xinyi_api.platform import Platform
-    from xinyi_api.scenarios.model import BusinessSync, PersonSync
+    from xinyi_api.scenarios.model import BusinessSync, PersonDataSource, PersonSync
     from xinyi_api.scenarios.registry import ScenarioRegistry
 
 
@@ -51,6 +51,13 @@ def grade_loaders(scenarios: ScenarioRegistry) -> Sequence[FileLoader]:
 @hookimpl
 def person_syncs(scenarios: ScenarioRegistry) -> Sequence[PersonSync]:
     return [s.person_sync for s in scenarios.scenarios if s.person_sync is not None]
+
+
+@hookimpl
+def person_data_sources(platform: Platform) -> Sequence[PersonDataSource]:
+    from xinyi_api.scenarios.persondata import person_data_sources as sources
+
+    return sources(platform.scenarios)
 
 
 @hookimpl
