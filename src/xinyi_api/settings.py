@@ -45,6 +45,8 @@ class Settings:
     migrate_on_start: bool = True
     public_base_url: str = "http://127.0.0.1:8000"
     programme_name: str = "信用淮南 · 诚信码"
+    issuing_authority: str = "淮南市发展和改革委员会"
+    """``XINYI_ISSUING_AUTHORITY``: 发证机关 printed on posters and print cards."""
     secret_key: str = ""
     """Encrypts the private signing keys stored in the database (``XINYI_SECRET_KEY``)."""
     jwt_issuer: str = "xinyi-api"
@@ -71,6 +73,13 @@ class Settings:
     """``XINYI_RATE_LIMITS``: overrides of the default limits, ``(name, count, seconds)``."""
     personal_code_ttl: int = 60
     """``XINYI_PERSONAL_CODE_TTL``: lifetime (s, 10–60) of a 动态个人信用码."""
+    print_dir_: Path | None = None
+    """``XINYI_PRINT_DIR``: where print jobs write their outputs; ``None``: ``data_dir/print``
+    (read it as ``print_dir``)."""
+    print_retention_days: int = 7
+    """``XINYI_PRINT_RETENTION_DAYS``: how long a finished print job's output is kept."""
+    print_max_codes: int = 200_000
+    """``XINYI_PRINT_MAX_CODES``: most codes one print job may select."""
     trusted_proxies: tuple[str, ...] = ()
     """``XINYI_TRUSTED_PROXIES``: networks (canonical CIDR text) of the reverse proxies whose
     ``X-Forwarded-For`` names the client (``xinyi_api.consumers.context``); empty: the TCP peer
@@ -79,6 +88,11 @@ class Settings:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def print_dir(self) -> Path:
+        """Where print jobs write (``XINYI_PRINT_DIR``, default ``XINYI_DATA_DIR/print``)."""
+        return self.print_dir_ if self.print_dir_ is not None else self.data_dir / "print"
 
     @property
     def embedded(self) -> bool:
@@ -104,6 +118,8 @@ class Settings:
             migrate_on_start=_get(env, "XINYI_MIGRATE_ON_START", _bool, True),
             public_base_url=_get(env, "XINYI_PUBLIC_BASE_URL", _base_url, "http://127.0.0.1:8000"),
             programme_name=_get(env, "XINYI_PROGRAMME_NAME", _non_empty(60), "信用淮南 · 诚信码"),
+            issuing_authority=_get(env, "XINYI_ISSUING_AUTHORITY", _non_empty(60),
+                                   "淮南市发展和改革委员会"),
             secret_key=env.get("XINYI_SECRET_KEY", ""),
             jwt_issuer=_get(env, "XINYI_JWT_ISSUER", _non_empty(200), "xinyi-api"),
             jwt_audience=_get(env, "XINYI_JWT_AUDIENCE", _non_empty(200), "xinyi-api"),
@@ -126,6 +142,10 @@ class Settings:
             rate_limits=_get(env, "XINYI_RATE_LIMITS", _rate_limits, ()),
             personal_code_ttl=_get(env, "XINYI_PERSONAL_CODE_TTL", _int_range(10, 60), 60),
             trusted_proxies=_get(env, "XINYI_TRUSTED_PROXIES", _networks, ()),
+            print_dir_=_opt(env, "XINYI_PRINT_DIR", Path),
+            print_retention_days=_get(env, "XINYI_PRINT_RETENTION_DAYS", _int_range(1, 365), 7),
+            print_max_codes=_get(env, "XINYI_PRINT_MAX_CODES", _int_range(1, 10_000_000),
+                                 200_000),
         )
         if (settings.wechat_appid is None) != (settings.wechat_secret is None):
             raise SettingsError("XINYI_WECHAT_SECRET" if settings.wechat_secret is None
