@@ -26,6 +26,7 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Final, Literal
 
 from PIL import Image, ImageDraw
@@ -188,7 +189,9 @@ class Layout:
 # Layouts
 
 
+@lru_cache(maxsize=4096)
 def _fit(text: str, width: float, lines: int, largest: int, smallest: int) -> TextBlock:
+    # Cached: on print sheets the programme name, labels and authority repeat on every card.
     return fit_text(text, max_width=int(width * _WRAP_SLACK), max_lines=lines,
                     largest=largest, smallest=smallest)
 
@@ -277,24 +280,24 @@ def landscape_card_layout(subject: PosterSubject, *, height: float) -> Layout:
     m = 16.0
     items: list[Item] = [Box(m, m, w - 2 * m, h - 2 * m, stroke=ACCENT, stroke_width=5,
                              radius=24)]
-    qr_size = h - 2 * m - 24
+    qr_size = min(h - 2 * m - 24, 520.0)
     qr_x = m + 12
-    items.append(Qr(qr_x, m + 12, qr_size, _matrix_of(subject.url)))
+    items.append(Qr(qr_x, (h - qr_size) / 2, qr_size, _matrix_of(subject.url)))
     # Right column, a band at its top, the authority at its bottom.
     x0 = qr_x + qr_size + 10
     col_w = w - m - 24 - x0
-    band_h = 120.0
+    band_h = 110.0
     items += [Box(x0 - 6, m, w - m - x0 + 6, band_h, fill=ACCENT, radius=24),
               Box(x0 - 6, m + band_h - 30, w - m - x0 + 6, 30, fill=ACCENT),
               Box(x0 - 6, m, 30, band_h, fill=ACCENT)]
-    title = _fit(subject.programme_name, col_w, 2, 44, 24)
-    tag = _fit(subject.tag, col_w, 1, 28, 20)
+    title = _fit(subject.programme_name, col_w, 1, 40, 22)
+    tag = _fit(f"{subject.tag} · 扫码知信用", col_w, 1, 26, 18)
     top = m + (band_h - title.height - tag.height) / 2
     texts, top = _lines(title, x=x0, top=top, colour=WHITE, bold=True, align="left")
     items += texts
     items += _lines(tag, x=x0, top=top, colour=WHITE, align="left")[0]
 
-    authority = _fit(f"发证机关 {subject.authority}", col_w, 2, 26, 18)
+    authority = _fit(f"发证机关 {subject.authority}", col_w, 2, 24, 18)
     bottom = h - m - 16
     items += _lines(authority, x=x0, top=bottom - authority.height, colour=MUTED,
                     align="left")[0]
@@ -310,7 +313,7 @@ def landscape_card_layout(subject: PosterSubject, *, height: float) -> Layout:
     label, _, value = subject.id_line.partition(" ")
     blocks += [(_fit(label, col_w, 1, 26, 18), MUTED, False),
                (_fit(value, col_w, 1, 30, 18), INK, True),
-               (_fit(SCAN_HINT, col_w, 2, 30, 20), ACCENT, True)]
+               (_fit(SCAN_HINT, col_w, 2, 28, 20), ACCENT, True)]
     for block, colour, bold in blocks:
         texts, top = _lines(block, x=x0, top=top, colour=colour, bold=bold, align="left")
         items += texts
