@@ -80,6 +80,12 @@ class Settings:
     """``XINYI_PRINT_RETENTION_DAYS``: how long a finished print job's output is kept."""
     print_max_codes: int = 200_000
     """``XINYI_PRINT_MAX_CODES``: most codes one print job may select."""
+    print_worker: bool = True
+    """``XINYI_PRINT_WORKER``: whether this process runs print jobs in the background (off: only
+    ``xinyi-api codes export`` or another process runs them)."""
+    print_lease_seconds: int = 300
+    """``XINYI_PRINT_LEASE_SECONDS``: a running print job whose worker has not checkpointed for
+    this long is taken over by another worker (it resumes from the last checkpoint)."""
     trusted_proxies: tuple[str, ...] = ()
     """``XINYI_TRUSTED_PROXIES``: networks (canonical CIDR text) of the reverse proxies whose
     ``X-Forwarded-For`` names the client (``xinyi_api.consumers.context``); empty: the TCP peer
@@ -146,6 +152,9 @@ class Settings:
             print_retention_days=_get(env, "XINYI_PRINT_RETENTION_DAYS", _int_range(1, 365), 7),
             print_max_codes=_get(env, "XINYI_PRINT_MAX_CODES", _int_range(1, 10_000_000),
                                  200_000),
+            print_worker=_get(env, "XINYI_PRINT_WORKER", _bool, True),
+            print_lease_seconds=_get(env, "XINYI_PRINT_LEASE_SECONDS", _int_range(30, 86400),
+                                     300),
         )
         if (settings.wechat_appid is None) != (settings.wechat_secret is None):
             raise SettingsError("XINYI_WECHAT_SECRET" if settings.wechat_secret is None
