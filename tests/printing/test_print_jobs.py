@@ -153,6 +153,7 @@ async def test_orders_are_limited_to_the_department_and_checked(
     assert (await client.get(JOBS, headers=dept_headers)).json() == []
     operator = auth(make_token(client.app, role="operator", sub="operator:ops"))
     assert (await poll(client, operator, job["id"]))["department"] == "scjg_tja"
+    assert [j["id"] for j in (await client.get(JOBS, headers=operator)).json()] == [job["id"]]
     consumer = auth(make_token(client.app, role="consumer", sub="consumer:c1"))
     assert_problem(await client.post(JOBS, headers=consumer, json={}), 403)
     assert_problem(await client.get(f"{JOBS}/{job['id']}"), 401)

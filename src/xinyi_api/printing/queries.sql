@@ -28,7 +28,8 @@ SELECT id, name, region_code FROM districts WHERE id = $1;
 SELECT * FROM print_jobs WHERE id = $1;
 
 -- name: jobs_of_department
-SELECT * FROM print_jobs WHERE department = $1 ORDER BY id DESC LIMIT $2;
+-- A department's jobs; $1 NULL (an operator): every job, CLI exports included.
+SELECT * FROM print_jobs WHERE $1::text IS NULL OR department = $1 ORDER BY id DESC LIMIT $2;
 
 -- name: claim
 -- The oldest job no worker holds (or job $4 only): queued, or running with its lease run out

@@ -62,7 +62,7 @@ class PrintJobController(Controller):
     @get(
         "/",
         guards=[requires("department", "operator")],
-        summary="The department's print jobs, newest first",
+        summary="The department's print jobs, newest first (an operator: every job)",
         raises=[Unauthorized, Forbidden],
     )
     async def list_jobs(
@@ -70,8 +70,9 @@ class PrintJobController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=100, description="at most")] = 20,
     ) -> list[schemas.PrintJob]:
         async with db.read.acquire() as conn:
-            rows = await conn.fetch(service.q.jobs_of_department, request.user.department,
-                                    limit)
+            department = (request.user.department if request.user.role == "department"
+                          else None)
+            rows = await conn.fetch(service.q.jobs_of_department, department, limit)
         return [service.to_schema(r, settings) for r in rows]
 
     @get(
