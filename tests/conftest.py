@@ -144,6 +144,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         db_pool_min=1,
         db_pool_max=4,
         public_base_url="https://xinyi.huainan.gov.cn",
+        print_worker=False,  # tests run print jobs themselves (tests/printing)
     )
 
 

@@ -36,6 +36,7 @@ from xinyi_api.openapi import ProblemJsonRenderPlugin
 from xinyi_api.persons.deps import DEPENDENCIES as PERSON_DEPENDENCIES
 from xinyi_api.platform import AppState, Platform, build_platform, with_database_url
 from xinyi_api.plugins import collect
+from xinyi_api.printing.service import runner_lifespan
 from xinyi_api.scenarios.freshness import scenario_lifespan
 from xinyi_api.scenarios.service import scheme_grade_reader
 from xinyi_api.settings import Settings
@@ -129,7 +130,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 "守信激励 and 失信约束 measures with their bases"),
             Tag(name="operations", description="health, readiness, keys"),
             Tag(name="codes 诚信码", description="scan, code images and posters, reissue, "
-                "scan statistics"),
+                "scan statistics, print jobs 批量印制"),
             Tag(name="accountability 问责", description="查询使用登记 audit log, 异议 objections, "
                 "信用修复 repair, 信用承诺 commitments, 失信曝光台, 信用商圈/信用街区"),
             Tag(name="consumers 消费者与经营者", description="mini-program login, refresh tokens, "
@@ -152,7 +153,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         type_decoders=TYPE_DECODERS,
         plugins=[problem_details_plugin(), InputSchemaPlugin()],
         lifespan=[database_lifespan, sealer_lifespan, codes_lifespan, scenario_lifespan,
-                  *collect("app_lifespans", platform=platform)],
+                  runner_lifespan, *collect("app_lifespans", platform=platform)],
         openapi_config=openapi,
         cors_config=CORSConfig(allow_origins=["*"], allow_headers=["Authorization",
                                                                    "Content-Type"]),

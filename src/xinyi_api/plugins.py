@@ -28,6 +28,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "xinyi_api.records.plugin",
     "xinyi_api.grading.plugin",
     "xinyi_api.codes.plugin",
+    "xinyi_api.printing.plugin",
     "xinyi_api.accountability.plugin",
     "xinyi_api.consumers.plugin",
     "xinyi_api.ratings.plugin",

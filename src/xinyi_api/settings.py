@@ -45,6 +45,8 @@ class Settings:
     migrate_on_start: bool = True
     public_base_url: str = "http://127.0.0.1:8000"
     programme_name: str = "信用淮南 · 诚信码"
+    issuing_authority: str = "淮南市发展和改革委员会"
+    """``XINYI_ISSUING_AUTHORITY``: 发证机关 printed on posters and print cards."""
     secret_key: str = ""
     """Encrypts the private signing keys stored in the database (``XINYI_SECRET_KEY``)."""
     jwt_issuer: str = "xinyi-api"
@@ -79,6 +81,19 @@ class Settings:
     """``XINYI_IMPORT_MAX_BATCH_RECORDS``: most records (lines) in one NDJSON batch."""
     import_max_rows: int = 1_048_576
     """``XINYI_IMPORT_MAX_ROWS``: most data rows in one import file, upload or CLI."""
+    print_dir_: Path | None = None
+    """``XINYI_PRINT_DIR``: where print jobs write their outputs; ``None``: ``data_dir/print``
+    (read it as ``print_dir``)."""
+    print_retention_days: int = 7
+    """``XINYI_PRINT_RETENTION_DAYS``: how long a finished print job's output is kept."""
+    print_max_codes: int = 200_000
+    """``XINYI_PRINT_MAX_CODES``: most codes one print job may select."""
+    print_worker: bool = True
+    """``XINYI_PRINT_WORKER``: whether this process runs print jobs in the background (off: only
+    ``xinyi-api codes export`` or another process runs them)."""
+    print_lease_seconds: int = 300
+    """``XINYI_PRINT_LEASE_SECONDS``: a running print job whose worker has not checkpointed for
+    this long is taken over by another worker (it resumes from the last checkpoint)."""
     trusted_proxies: tuple[str, ...] = ()
     """``XINYI_TRUSTED_PROXIES``: networks (canonical CIDR text) of the reverse proxies whose
     ``X-Forwarded-For`` names the client (``xinyi_api.consumers.context``); empty: the TCP peer
@@ -87,6 +102,11 @@ class Settings:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def print_dir(self) -> Path:
+        """Where print jobs write (``XINYI_PRINT_DIR``, default ``XINYI_DATA_DIR/print``)."""
+        return self.print_dir_ if self.print_dir_ is not None else self.data_dir / "print"
 
     @property
     def embedded(self) -> bool:
@@ -112,6 +132,8 @@ class Settings:
             migrate_on_start=_get(env, "XINYI_MIGRATE_ON_START", _bool, True),
             public_base_url=_get(env, "XINYI_PUBLIC_BASE_URL", _base_url, "http://127.0.0.1:8000"),
             programme_name=_get(env, "XINYI_PROGRAMME_NAME", _non_empty(60), "信用淮南 · 诚信码"),
+            issuing_authority=_get(env, "XINYI_ISSUING_AUTHORITY", _non_empty(60),
+                                   "淮南市发展和改革委员会"),
             secret_key=env.get("XINYI_SECRET_KEY", ""),
             jwt_issuer=_get(env, "XINYI_JWT_ISSUER", _non_empty(200), "xinyi-api"),
             jwt_audience=_get(env, "XINYI_JWT_AUDIENCE", _non_empty(200), "xinyi-api"),
@@ -142,6 +164,13 @@ class Settings:
                                           _int_range(1, 1_000_000), 10000),
             import_max_rows=_get(env, "XINYI_IMPORT_MAX_ROWS", _int_range(1, 100_000_000),
                                  1048576),
+            print_dir_=_opt(env, "XINYI_PRINT_DIR", Path),
+            print_retention_days=_get(env, "XINYI_PRINT_RETENTION_DAYS", _int_range(1, 365), 7),
+            print_max_codes=_get(env, "XINYI_PRINT_MAX_CODES", _int_range(1, 10_000_000),
+                                 200_000),
+            print_worker=_get(env, "XINYI_PRINT_WORKER", _bool, True),
+            print_lease_seconds=_get(env, "XINYI_PRINT_LEASE_SECONDS", _int_range(30, 86400),
+                                     300),
         )
         if (settings.wechat_appid is None) != (settings.wechat_secret is None):
             raise SettingsError("XINYI_WECHAT_SECRET" if settings.wechat_secret is None

@@ -94,7 +94,22 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/C/{token:str}"): anyone("/C/{TOKEN}"),
     ("GET", "/api/v1/codes/{file:str}"): anyone("/api/v1/codes/{TOKEN}.png"),
     ("GET", "/api/v1/codes/{token:str}/poster.png"): anyone("/api/v1/codes/{TOKEN}/poster.png"),
+    ("GET", "/api/v1/codes/{token:str}/poster.pdf"): anyone("/api/v1/codes/{TOKEN}/poster.pdf"),
+    ("GET", "/api/v1/codes/{token:str}/poster"): anyone("/api/v1/codes/{TOKEN}/poster",
+                                                        query={"format": "pdf"}),
     # The codes module answers another tenant's merchant 404 (it does not reveal the subject).
+    # ---- print jobs 批量印制 ({JOB}: a finished job of the department's)
+    ("POST", "/api/v1/print-jobs"): only(
+        "/api/v1/print-jobs", {"department": 202, "department_other": 403},
+        body={"region": "340403", "kind": "store"}),
+    ("GET", "/api/v1/print-jobs"): only(
+        "/api/v1/print-jobs", {"department": 200, "department_other": 200, "operator": 200}),
+    ("GET", "/api/v1/print-jobs/{job_id:str}"): only(
+        "/api/v1/print-jobs/{JOB}", {"department": 200, "department_other": 404,
+                                     "operator": 200}),
+    ("GET", "/api/v1/print-jobs/{job_id:str}/output"): only(
+        "/api/v1/print-jobs/{JOB}/output", {"department": 200, "department_other": 404,
+                                            "operator": 200}),
     ("POST", "/api/v1/codes/{subject_id:str}/reissue"): only(
         "/api/v1/codes/{S}/reissue", {"merchant": 201, "department": 201, "merchant_other": 404},
         body={"reason": "贴纸被复制"}),

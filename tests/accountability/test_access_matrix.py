@@ -51,7 +51,29 @@ def test_the_matrix_names_no_route_that_is_gone() -> None:
     assert not stale, f"routes in the matrix that the app no longer has: {stale}"
 
 
+async def _print_job(world: World, client: AsyncTestClient[Litestar]) -> str:
+    """A finished print job of the department's (the district's stores as SVGs: cheap)."""
+    from xinyi_api.db.pool import connect
+    from xinyi_api.keys import KeyStore
+    from xinyi_api.printing.service import PrintRunner
+
+    r = await client.post("/api/v1/print-jobs", headers=world.headers["department"],
+                          json={"district": world["D"], "format": "zip", "image": "svg"})
+    assert r.status_code == 202, r.text
+    state = client.app.state
+    connection = await connect(state.settings.database_url)
+    try:
+        keys = KeyStore(None, state.settings.secret_key)
+        await keys.load(connection)
+    finally:
+        await connection.close()
+    assert await PrintRunner(state.settings, state.clock, keys).run_pending() == 1
+    return str(r.json()["id"])
+
+
 async def _fill(text: str, world: World, client: AsyncTestClient[Litestar]) -> str:
+    if "{JOB}" in text:
+        text = text.replace("{JOB}", await _print_job(world, client))
     if "{TOKEN}" in text:
         code = await client.get(f"/api/v1/subjects/{world['S']}/code")
         assert code.status_code == 200, code.text

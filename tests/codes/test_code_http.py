@@ -289,7 +289,7 @@ async def test_poster_decodes_and_names_the_store_but_no_grade(
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "image/png"
     assert _decode(r.content) == [info["code_url"]]
-    assert Image.open(io.BytesIO(r.content)).size == (1240, 1748)
+    assert Image.open(io.BytesIO(r.content)).size == (1748, 2480)  # A5 at 300 dpi
     etag = r.headers["etag"]
     assert (await client.get(f"/api/v1/codes/{info['token']}/poster.png",
                              headers={"If-None-Match": etag})).status_code == 304

@@ -1,6 +1,5 @@
 """Code images: QR PNG/SVG that real decoders read, and a poster 海报 with real Chinese glyphs."""
 
-import inspect
 import io
 import re
 import xml.etree.ElementTree as ET
@@ -14,11 +13,9 @@ from xinyi_api.bls import BlsPrivateKey
 from xinyi_api.codes.fonts import CJK_FAMILY, cjk_font, cjk_font_face
 from xinyi_api.codes.render import (
     MAX_SCALE,
-    POSTER_SIZE,
     fit_text,
     qr_version,
     render_png,
-    render_poster_png,
     render_svg,
 )
 from xinyi_api.codes.token import code_url, encode_code_token
@@ -194,49 +191,7 @@ def test_svg_draws_the_same_modules_as_the_png() -> None:
     assert dark == png_dark
 
 
-# --- poster -------------------------------------------------------------------------------------
-
-
-def poster(**overrides: str | None) -> Image.Image:
-    arguments: dict[str, str | None] = {
-        "url": URL,
-        "enterprise_name": "淮南市八公山豆腐牛肉汤餐饮管理有限公司",
-        "store_name": "田家庵区龙湖路分店",
-        "store_id": "S-000123",
-        "programme_name": "信易+ 诚信码",
-    }
-    arguments.update(overrides)
-    return open_png(render_poster_png(**arguments))  # type: ignore[arg-type]
-
-
-def test_poster_is_portrait_and_its_qr_decodes() -> None:
-    image = poster()
-    assert image.size == POSTER_SIZE
-    assert decode_all(image) == [URL]
-
-
-def test_poster_without_a_store_name_still_renders() -> None:
-    assert decode_all(poster(store_name=None)) == [URL]
-
-
-def test_poster_never_takes_a_grade() -> None:
-    assert not any("grade" in name for name in inspect.signature(render_poster_png).parameters)
-
-
-def test_long_names_stay_inside_the_frame() -> None:
-    image = poster(
-        programme_name="信易+" * 40,
-        enterprise_name="淮南市" * 50 + " International Trading Company Limited" * 3,
-        store_name="Supercalifragilisticexpialidocious" * 4 + "分店" * 50,
-        store_id="0123456789abcdef" * 6,
-    ).convert("L")
-    width, height = image.size
-    # Between the page edge and the frame's inner padding nothing may be drawn but the frame.
-    for left in (0, width - 30):
-        assert image.crop((left, 0, left + 30, height)).getextrema() == (255, 255)
-    for left in (40, width - 100):
-        assert image.crop((left, 340, left + 60, height - 80)).getextrema() == (255, 255)
-    assert decode_all(image) == [URL]
+# --- text fitting (posters: test_poster.py) ----------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -284,11 +239,3 @@ def test_chinese_characters_render_as_distinct_glyphs_not_tofu() -> None:
         assert bitmap != notdef, character
         bitmaps[character] = bitmap
     assert len(set(bitmaps.values())) == len(characters)
-
-
-def test_poster_text_area_holds_ink_in_the_accent_and_text_colours() -> None:
-    image = poster().convert("RGB")
-    below_qr = image.crop((110, 1180, image.width - 110, 1700))
-    colours = {colour for _, colour in below_qr.getcolors(maxcolors=1 << 16) or []}
-    assert (179, 38, 30) in colours  # "扫码查看实时信用"
-    assert (26, 26, 26) in colours  # enterprise and store names

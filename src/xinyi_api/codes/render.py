@@ -1,4 +1,5 @@
-"""Images of a 诚信码 integrity code: bare QR as PNG or SVG, and a printable poster 海报.
+"""Images of a 诚信码 integrity code: bare QR as PNG or SVG, and text fitting for posters 海报
+(the posters themselves: :mod:`xinyi_api.codes.poster`).
 
 All functions are synchronous and CPU-bound; web handlers should run them in a worker thread.
 
@@ -15,7 +16,7 @@ from typing import Final
 
 import qrcode
 import qrcode.util
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageFont
 from qrcode.constants import ERROR_CORRECT_M
 from qrcode.exceptions import DataOverflowError
 
@@ -27,14 +28,12 @@ __all__ = [
     "MAX_URL_LENGTH",
     "MIN_BORDER",
     "MIN_SCALE",
-    "POSTER_SIZE",
     "SERVED_BORDERS",
     "SERVED_SCALES",
     "TextBlock",
     "fit_text",
     "qr_version",
     "render_png",
-    "render_poster_png",
     "render_svg",
 ]
 
@@ -58,16 +57,6 @@ SERVED_BORDERS: Final = (4, 8)
 
 MAX_URL_LENGTH: Final = 512
 """Longest URL accepted; a code URL is ~150 characters, so anything longer is a caller bug."""
-
-POSTER_SIZE: Final = (1240, 1748)
-"""Poster pixels: portrait, ISO 216 proportions (A5 at 212 dpi, A6 at 300 dpi)."""
-
-_POSTER_DPI: Final = 212  # prints as A5 at "actual size"
-
-_ACCENT: Final = (179, 38, 30)
-_INK: Final = (26, 26, 26)
-_MUTED: Final = (85, 85, 85)
-_WHITE: Final = (255, 255, 255)
 
 # Text is cut to this many characters before it is measured: nothing longer fits the poster's few
 # lines even at the smallest size (it would end in "…" anyway), and measuring costs time.
@@ -258,105 +247,3 @@ def fit_text(
     kept = lines[:max_lines]
     kept[-1] = _ellipsize(kept[-1], font, max_width)
     return TextBlock(lines=tuple(kept), size=smallest)
-
-
-def _draw_block(
-    draw: ImageDraw.ImageDraw,
-    block: TextBlock,
-    *,
-    centre_x: int,
-    top: int,
-    fill: tuple[int, int, int],
-    bold: bool = False,
-) -> int:
-    """Draw ``block`` centred on ``centre_x`` from ``top``; return the y below it."""
-    font = cjk_font(block.size)
-    for i, line in enumerate(block.lines):
-        middle = top + i * block.line_height + block.line_height // 2
-        # The font ships one weight; a 1 px stroke in the text colour reads as semi-bold.
-        draw.text(
-            (centre_x, middle),
-            line,
-            font=font,
-            fill=fill,
-            anchor="mm",
-            stroke_width=1 if bold else 0,
-            stroke_fill=fill,
-        )
-    return top + block.height
-
-
-def render_poster_png(
-    *,
-    url: str,
-    enterprise_name: str,
-    store_name: str | None,
-    store_id: str,
-    programme_name: str,
-) -> bytes:
-    """A printable portrait poster 海报 (1240 x 1748 px) for a counter or shop window.
-
-    Shows ``programme_name`` (e.g. "信易+ 诚信码") as the title, the QR of ``url`` large in the
-    middle, "扫码查看实时信用" (scan for live credit), the enterprise name 企业名称, the store
-    name 门店名称 when there is one, and "门店编号 {store_id}".  It never shows a grade: grades
-    change, paper does not, so the grade is only ever seen live after scanning.
-
-    Long names wrap and shrink, and are cut with "…" rather than overflow.  Chinese is drawn with
-    the bundled Noto Sans CJK SC font (see :mod:`xinyi_api.codes.fonts`).
-    """
-    width, height = POSTER_SIZE
-    centre_x = width // 2
-    text_width = width - 2 * 110  # frame inset + padding + room for the fake-bold stroke
-
-    image = Image.new("RGB", POSTER_SIZE, _WHITE)
-    draw = ImageDraw.Draw(image)
-    draw.rounded_rectangle((30, 30, width - 31, height - 31), radius=36, outline=_ACCENT, width=8)
-
-    # Title band 标题
-    band_bottom = 330
-    draw.rounded_rectangle((30, 30, width - 31, band_bottom), radius=36, fill=_ACCENT)
-    draw.rectangle((30, band_bottom - 40, width - 31, band_bottom), fill=_ACCENT)
-    title = fit_text(programme_name, max_width=text_width, max_lines=2, largest=88, smallest=48)
-    _draw_block(
-        draw,
-        title,
-        centre_x=centre_x,
-        top=30 + (band_bottom - 30 - title.height) // 2,
-        fill=_WHITE,
-        bold=True,
-    )
-
-    # QR, as large as the space allows at a whole number of pixels per module.
-    qr_box = 800
-    matrix = _matrix(url, MIN_BORDER)
-    # Even version 40 (185 modules with its quiet zone) gets 4 px per module here.
-    qr = _qr_image(matrix, qr_box // len(matrix))
-    qr_top = band_bottom + 30
-    image.paste(qr.convert("RGB"), (centre_x - qr.width // 2, qr_top))
-    y = qr_top + qr.height + 10
-
-    call_to_action = fit_text(
-        "扫码查看实时信用", max_width=text_width, max_lines=1, largest=52, smallest=52
-    )
-    y = _draw_block(draw, call_to_action, centre_x=centre_x, top=y, fill=_ACCENT, bold=True)
-    y += 24
-
-    enterprise = fit_text(
-        enterprise_name, max_width=text_width, max_lines=2, largest=64, smallest=32
-    )
-    y = _draw_block(draw, enterprise, centre_x=centre_x, top=y, fill=_INK, bold=True)
-    y += 12
-
-    if store_name and store_name.strip():
-        store = fit_text(store_name, max_width=text_width, max_lines=2, largest=48, smallest=28)
-        y = _draw_block(draw, store, centre_x=centre_x, top=y, fill=_INK)
-        y += 12
-
-    store_number = fit_text(
-        f"门店编号 {store_id}", max_width=text_width, max_lines=2, largest=36, smallest=24
-    )
-    _draw_block(draw, store_number, centre_x=centre_x, top=y, fill=_MUTED)
-
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", dpi=(_POSTER_DPI, _POSTER_DPI))
-    return buffer.getvalue()

@@ -21,6 +21,7 @@ from xinyi_api.codes import h5, render, schemas, service
 from xinyi_api.codes.cache import RawResponse
 from xinyi_api.codes.examples import scan_profile_example_json
 from xinyi_api.codes.images import etag_matches, etag_of, image_key
+from xinyi_api.codes.poster import PosterSubject, render_poster_pdf, render_poster_png
 from xinyi_api.codes.token import code_key_id
 from xinyi_api.deps import DB
 from xinyi_api.errors import Conflict, Forbidden, Gone, NotFound, Unauthorized, Unprocessable
@@ -194,6 +195,18 @@ def _served(name: str, value: int, allowed: tuple[int, ...]) -> None:
                             allowed=list(allowed))
 
 
+POSTER_FORMATS = ("png", "pdf")
+POSTER_SIZES = ("A5", "A4")
+
+
+def _served_text(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    """As ``_served``, for the poster's ``format`` and ``size``."""
+    if value not in allowed:
+        raise Unprocessable(f"{name} must be one of {', '.join(allowed)}, got {value[:20]!r}",
+                            slug="unsupported-image-variant", parameter=name,
+                            allowed=list(allowed))
+
+
 def _image_response(
     data: bytes, etag: str, media_type: str, cache_control: str
 ) -> Response[bytes]:
@@ -252,38 +265,66 @@ class CodeImageController(Controller):
         return _image_response(data, etag, "image/svg+xml", IMAGE_CACHE_CONTROL)
 
     @get(
-        "/{token:str}/poster.png",
-        summary="A printable poster 海报 of a code (A5 at 212 dpi)",
-        description="The programme name, the QR, 扫码查看实时信用, the enterprise and store "
-        "names and the store id — never a grade (grades are live; paper is not). ETag and "
-        "`If-None-Match` as for the QR images; the ETag changes when a name changes.",
-        raises=SCAN_ERRORS,
-        responses={200: ResponseSpec(bytes, media_type="image/png", description="PNG poster",
+        ["/{token:str}/poster.png", "/{token:str}/poster.pdf", "/{token:str}/poster"],
+        summary="A printable poster 海报 of a code: 300 dpi PNG or vector PDF, A5 or A4",
+        description="The programme name and 一企一码 / 一店一档, the QR, how to scan it "
+        "(微信扫一扫 · 手机相机扫码), the name and the identifier to check it by — "
+        "统一社会信用代码 for an enterprise or 个体工商户, 门店编号 and the owning enterprise "
+        "for a store — and in the bottom fifth the issuing authority 发证机关 "
+        "(`XINYI_ISSUING_AUTHORITY`); never a grade (grades are live; paper is not). "
+        "`poster.png` / `poster.pdf` choose the format by name, `poster?format=png|pdf` by "
+        "parameter; `size` is `A5` (default) or `A4`. The PNG is 300 dpi (A5 1748 x 2480 px, "
+        "A4 2480 x 3508 px); the PDF one page of that size with the QR as vector modules and the "
+        "text in an embedded subset of Noto Sans CJK SC. Any other size or format is 422 "
+        "`unsupported-image-variant`. A closed business (已歇业) gets no poster: 409 "
+        "`subject-closed`. ETag and `If-None-Match` as for the QR images; the ETag changes "
+        "when a name changes.",
+        raises=[*SCAN_ERRORS, Conflict, Unprocessable],
+        responses={200: ResponseSpec(bytes, media_type="image/png",
+                                     description="PNG (image/png) or PDF (application/pdf)",
                                      generate_examples=False),
                    304: NOT_MODIFIED},
     )
     async def poster(
-        self, request: Request[Any, Any, Any], token: Annotated[str, TOKEN]
+        self, request: Request[Any, Any, Any], token: Annotated[str, TOKEN],
+        size: Annotated[str, QueryParameter(description="paper size: `A5` (default) or `A4`"
+                                            )] = "A5",
+        format_: Annotated[str | None, QueryParameter(
+            name="format", description="`png` or `pdf`; on `poster.png` / `poster.pdf` it "
+            "may only repeat the name's format")] = None,
     ) -> Response[bytes]:
+        named = request.url.path.rsplit(".", 1)[1] if request.url.path.endswith(
+            (".png", ".pdf")) else None
+        fmt = (format_ or named or "png").lower()
+        _served_text("format", fmt, POSTER_FORMATS if named is None or fmt == named
+                     else (named,))
+        paper = size.upper()
+        _served_text("size", paper, POSTER_SIZES)
         runtime = _runtime(request)
         entry = await runtime.resolve(token, runtime.clock.today())
         profile = entry.profile
         assert profile is not None
-        url = _url_of(runtime, entry)
-        programme = runtime.settings.programme_name
-        store_name = profile.store.name if profile.store else None
-        key = image_key("poster", url, profile.enterprise.name, store_name, profile.subject_id,
-                        programme)
+        if profile.closed:
+            raise Conflict(f"{profile.subject_id} is closed (已歇业); a closed business gets no "
+                           "poster", slug="subject-closed")
+        settings = runtime.settings
+        subject = PosterSubject(
+            url=_url_of(runtime, entry), kind=profile.subject_type,
+            subject_id=profile.subject_id, name=profile.name,
+            enterprise_name=profile.enterprise.name, uscc=profile.enterprise.uscc,
+            programme_name=settings.programme_name, authority=settings.issuing_authority)
+        key = image_key("poster-2", fmt, paper, subject.url, subject.kind, subject.subject_id,
+                        subject.name, subject.enterprise_name, subject.uscc,
+                        subject.programme_name, subject.authority)
         etag = etag_of(key)
         if etag_matches(request.headers.get("if-none-match"), etag):
             return _not_modified(etag, POSTER_CACHE_CONTROL)
-        data = await runtime.renderer.get(
-            key,
-            lambda: render.render_poster_png(
-                url=url, enterprise_name=profile.enterprise.name, store_name=store_name,
-                store_id=profile.subject_id, programme_name=programme,
-            ),
-        )
+        if fmt == "pdf":
+            created = runtime.clock.now()
+            data = await runtime.renderer.get(
+                key, lambda: render_poster_pdf(subject, size=paper, created_at=created))
+            return _image_response(data, etag, "application/pdf", POSTER_CACHE_CONTROL)
+        data = await runtime.renderer.get(key, lambda: render_poster_png(subject, size=paper))
         return _image_response(data, etag, "image/png", POSTER_CACHE_CONTROL)
 
     @post(
