@@ -36,7 +36,6 @@ from xinyi_api.openapi import ProblemJsonRenderPlugin
 from xinyi_api.persons.deps import DEPENDENCIES as PERSON_DEPENDENCIES
 from xinyi_api.platform import AppState, Platform, build_platform, with_database_url
 from xinyi_api.plugins import collect
-from xinyi_api.printing.service import runner_lifespan
 from xinyi_api.scenarios.freshness import scenario_lifespan
 from xinyi_api.scenarios.service import scheme_grade_reader
 from xinyi_api.settings import Settings
@@ -153,7 +152,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         type_decoders=TYPE_DECODERS,
         plugins=[problem_details_plugin(), InputSchemaPlugin()],
         lifespan=[database_lifespan, sealer_lifespan, codes_lifespan, scenario_lifespan,
-                  runner_lifespan, *collect("app_lifespans", platform=platform)],
+                  *collect("app_lifespans", platform=platform)],
         openapi_config=openapi,
         cors_config=CORSConfig(allow_origins=["*"], allow_headers=["Authorization",
                                                                    "Content-Type"]),

@@ -23,6 +23,13 @@ def route_handlers(platform: Platform) -> Sequence[Any]:
 
 
 @hookimpl
+def app_lifespans() -> Sequence[Any]:
+    from xinyi_api.printing.service import runner_lifespan
+
+    return [runner_lifespan]
+
+
+@hookimpl
 def cli_commands() -> Sequence[click.Command]:
     from xinyi_api.printing.cli import codes
 
