@@ -1,8 +1,12 @@
 """The demo data set: a Huainan-like city with a few hundred businesses and their stores.
 
 Deterministic (a fixed random seed) and idempotent: loading twice changes nothing. Records are
-dated relative to today so they sit inside their display periods, and each business is given a
-profile (A, B, C, D or too little data) so the grades spread across the whole scale.
+dated relative to ``today`` so they sit inside their display periods, and each business is given a
+profile (A, B, C, D or too little data) so the grades spread across the whole scale. A profile's
+records carry that grade in the public grade and in every scenario covering the industry (each
+scenario reads its own kinds of records: contracts for 医保 and 先医后付, several departments for
+物业); the first five enterprises and stores of each industry take the five profiles in turn, so
+a visitor sees every grade and every badge of every scenario (``census.py`` checks it).
 """
 
 from __future__ import annotations
@@ -103,7 +107,6 @@ def _kinds(rng: random.Random) -> list[Kind]:
     ]
 
 
-# (kind, severity, result, title, legal basis, department override)
 LICENCES = {
     "beef_soup": "食品经营许可证", "catering": "食品经营许可证", "retail": "食品经营许可证",
     "hotel": "特种行业许可证", "scenic_spot": "旅游景区质量等级评定",
@@ -116,19 +119,100 @@ INSPECTIONS = {
     "travel_agency": "旅游市场秩序检查", "hospital": "医保基金使用情况检查",
     "pharmacy": "医保定点药店检查", "property_management": "物业服务质量检查",
 }
-PENALTIES = [
-    ("使用超过保质期的食品原料", "《中华人民共和国食品安全法》第一百二十四条"),
-    ("未按规定公示食品经营许可证", "《中华人民共和国食品安全法》第一百二十六条"),
-    ("从业人员未取得健康证明上岗", "《中华人民共和国食品安全法》第一百二十六条"),
-    ("价格标示不规范", "《中华人民共和国价格法》第四十二条"),
-    ("消防设施未保持完好有效", "《中华人民共和国消防法》第六十条"),
+FOOD_SAFETY_LAW = "《中华人民共和国食品安全法》"
+HEALTHCARE_FUND_RULES = "《医疗保障基金使用监督管理条例》"
+# Why an inspection ended in 责令整改 (legal basis of the order), by industry.
+RECTIFY_BASES = {
+    "beef_soup": f"{FOOD_SAFETY_LAW}第一百一十条", "catering": f"{FOOD_SAFETY_LAW}第一百一十条",
+    "retail": f"{FOOD_SAFETY_LAW}第一百一十条", "hotel": "《中华人民共和国消防法》第五十三条",
+    "scenic_spot": "《中华人民共和国旅游法》第八十五条",
+    "travel_agency": "《旅行社条例》第四十一条",
+    "hospital": f"{HEALTHCARE_FUND_RULES}第二十七条",
+    "pharmacy": f"{HEALTHCARE_FUND_RULES}第二十七条",
+    "property_management": "《物业管理条例》第五条",
+}
+REWARDS = {
+    "beef_soup": ["淮南市诚信示范店", "淮南牛肉汤名店", "食品安全示范单位"],
+    "catering": ["淮南市诚信示范店", "食品安全示范单位", "放心消费示范单位"],
+    "retail": ["放心消费示范单位", "年度消费者满意单位", "文明诚信经营户"],
+    "hotel": ["安徽省文明旅游示范单位", "淮南市诚信经营示范酒店"],
+    "scenic_spot": ["国家AAAA级旅游景区", "安徽省文明旅游示范单位"],
+    "travel_agency": ["安徽省诚信旅行社", "淮南市文明旅游示范单位"],
+    "hospital": ["安徽省平安医院", "医保定点医疗机构诚信示范单位"],
+    "pharmacy": ["医保定点零售药店诚信示范单位", "药品安全示范药店"],
+    "property_management": ["淮南市物业服务示范项目", "安徽省物业服务示范小区"],
+}
+# (title, legal basis, department or None for the industry's own).
+Penalty = tuple[str, str, str | None]
+FOOD_PENALTIES: list[Penalty] = [
+    ("使用超过保质期的食品原料", f"{FOOD_SAFETY_LAW}第一百二十四条", None),
+    ("未按规定公示食品经营许可证", f"{FOOD_SAFETY_LAW}第一百二十六条", None),
+    ("从业人员未取得健康证明上岗", f"{FOOD_SAFETY_LAW}第一百二十六条", None),
+    ("价格标示不规范", "《中华人民共和国价格法》第四十二条", None),
 ]
-SEVERE_PENALTIES = [
-    ("生产经营病死牲畜肉制品", "《中华人民共和国食品安全法》第一百二十三条"),
-    ("骗取医保基金支出", "《医疗保障基金使用监督管理条例》第四十一条"),
-    ("未经许可从事旅行社业务", "《旅行社条例》第四十六条"),
+PENALTIES: dict[str, list[Penalty]] = {
+    "beef_soup": FOOD_PENALTIES, "catering": FOOD_PENALTIES, "retail": FOOD_PENALTIES,
+    "hotel": [("消防设施未保持完好有效", "《中华人民共和国消防法》第六十条", "xfzd"),
+              ("未按规定公示客房价格", "《中华人民共和国价格法》第四十二条", "scjg")],
+    "scenic_spot": [("未按规定公示门票价格", "《中华人民共和国价格法》第四十二条", "scjg")],
+    "travel_agency": [("未与旅游者签订书面旅游合同", "《旅行社条例》第五十五条", None),
+                      ("委派未持导游证人员提供导游服务", "《中华人民共和国旅游法》第九十六条",
+                       None)],
+    "hospital": [("超标准收取医疗服务费用", f"{HEALTHCARE_FUND_RULES}第三十八条", None),
+                 ("使用非卫生技术人员从事医疗卫生技术工作", "《医疗机构管理条例》第四十七条",
+                  "wjw")],
+    "pharmacy": [("串换医保目录内药品结算", f"{HEALTHCARE_FUND_RULES}第三十八条", None),
+                 ("未凭处方销售处方药", "《中华人民共和国药品管理法》第一百三十条", "scjg")],
+    "property_management": [
+        ("未按规定公示物业服务收费标准", "《物业服务收费明码标价规定》第十二条", "scjg"),
+        ("擅自改变物业管理用房用途", "《物业管理条例》第六十三条", None),
+        ("未按规定时间、地点倾倒生活垃圾", "《城市市容和环境卫生管理条例》第三十四条", "cgj")],
+}
+FOOD_SEVERE: list[Penalty] = [
+    ("生产经营病死牲畜肉制品", f"{FOOD_SAFETY_LAW}第一百二十三条", None),
+    ("经营未按规定进行检疫的牛肉", f"{FOOD_SAFETY_LAW}第一百二十三条", None),
 ]
-REWARDS = ["淮南市诚信示范店", "年度消费者满意单位", "食品安全示范单位", "文明诚信经营户"]
+SEVERE_PENALTIES: dict[str, list[Penalty]] = {
+    "beef_soup": FOOD_SEVERE, "catering": FOOD_SEVERE, "retail": FOOD_SEVERE,
+    "hotel": [("占用、堵塞疏散通道拒不改正", "《中华人民共和国消防法》第六十条", "xfzd")],
+    "scenic_spot": [("超过最大承载量接待游客未采取疏导分流措施",
+                     "《中华人民共和国旅游法》第一百零五条", None)],
+    "travel_agency": [("以不合理低价组织旅游活动、诱骗旅游者购物",
+                       "《中华人民共和国旅游法》第九十八条", None)],
+    "hospital": [("虚构医药服务项目骗取医保基金", f"{HEALTHCARE_FUND_RULES}第四十条", None)],
+    "pharmacy": [("伪造处方骗取医保基金支出", f"{HEALTHCARE_FUND_RULES}第四十条", None)],
+    "property_management": [("挪用专项维修资金", "《物业管理条例》第六十条", None)],
+}
+# The upheld complaint of a C profile: (title, legal basis).
+COMPLAINTS = {
+    "beef_soup": ("牛肉汤分量与价目表标示不符", "《中华人民共和国消费者权益保护法》第十条"),
+    "catering": ("菜品结账价格高于价目表", "《中华人民共和国价格法》第十三条"),
+    "retail": ("销售商品短斤缺两", "《中华人民共和国消费者权益保护法》第十条"),
+    "hotel": ("客房设施与网络宣传不符", "《中华人民共和国消费者权益保护法》第二十条"),
+    "scenic_spot": ("景区内商户未明码标价", "《中华人民共和国价格法》第十三条"),
+    "travel_agency": ("擅自变更旅游行程安排", "《中华人民共和国旅游法》第六十九条"),
+    "hospital": ("未按规定提供住院费用明细清单", f"{HEALTHCARE_FUND_RULES}第十五条"),
+    "pharmacy": ("药品价格未明码标价", "《中华人民共和国价格法》第十三条"),
+    "property_management": ("电梯故障维修不及时", "《物业管理条例》第三十五条"),
+}
+COMMITMENT = "诚信经营承诺"
+# Records of a well-run business beyond licence, inspections, reward and commitment, where a
+# scenario grades them: contracts performed and other departments' inspections.
+# (kind, result, title, department or None for the industry's own).
+Extra = tuple[str, str, str, str | None]
+PERFORMED: dict[str, list[Extra]] = {
+    # 信用+医保 weighs 医保服务协议 performance, 信用+先医后付 the settlement of pay-later bills.
+    "hospital": [("contract", "fulfilled", "医保服务协议履约考核", None),
+                 ("contract", "fulfilled", "先医后付结算对账", "wjw")],
+    "pharmacy": [("contract", "fulfilled", "医保服务协议履约考核", None)],
+    # 信用+物业 grades each department's records: 住建, 市场监管, 城管.
+    "property_management": [("contract", "fulfilled", "物业服务合同履约评价", None),
+                            ("inspection", "pass", "物业服务收费明码标价检查", "scjg"),
+                            ("inspection", "pass", "生活垃圾分类和市容环境卫生检查", "cgj")],
+}
+PROFILES = "ABCDU"
+"""A: well run; B: fine; C: rectification, a general penalty, an upheld complaint; D: a
+较重/严重 penalty; U: too little on file (暂无评级)."""
 
 
 @dataclass
@@ -144,35 +228,57 @@ def _record(plan: _Plan, subject_id: str, dept: str, kind: str, severity: str | 
                          public_until(occurred, kind, severity, result)))
 
 
+def _profile(rng: random.Random, shown: int) -> str:
+    """The first five subjects of each industry and type show A, B, C, D and 暂无评级 in turn,
+    so every scenario has one of each; the rest are drawn."""
+    if shown < len(PROFILES):
+        return PROFILES[shown]
+    return rng.choices(PROFILES, weights=[30, 35, 20, 7, 8])[0]
+
+
 def _file(plan: _Plan, rng: random.Random, subject_id: str, industry: str, dept: str,
-          today: date) -> None:
-    """Give a subject records matching a randomly drawn profile."""
-    profile = rng.choices("ABCDU", weights=[30, 35, 20, 7, 8])[0]
+          today: date, profile: str) -> None:
+    """Give a subject records matching its profile, enough for that grade in the public grade
+    and in every scenario covering the industry (each reads its own kinds of records)."""
     if profile == "U":
         return
 
     def ago(low: int, high: int) -> date:
         return today - timedelta(days=rng.randint(low, high))
 
+    def penalty(severity: str, choices: list[Penalty]) -> None:
+        title, basis, by = rng.choice(choices)
+        _record(plan, subject_id, by or dept, "penalty", severity, None, title, basis,
+                ago(10, 300 if severity == "general" else 600))
+
+    def performed(times: int) -> None:
+        for kind, result, title, by in PERFORMED.get(industry, []):
+            for _ in range(times):
+                _record(plan, subject_id, by or dept, kind, None, result, title, "",
+                        ago(10, 330))
+
     _record(plan, subject_id, dept, "licence", None, None, LICENCES[industry], "", ago(30, 900))
-    passes = {"A": 3, "B": 1, "C": 0, "D": 0}[profile]
+    passes = {"A": 4, "B": 1, "C": 0, "D": 0}[profile]
     for _ in range(passes):
         _record(plan, subject_id, dept, "inspection", None, "pass", INSPECTIONS[industry], "",
                 ago(10, 330))
     if profile == "A":
-        _record(plan, subject_id, dept, "reward", None, None, rng.choice(REWARDS), "",
+        _record(plan, subject_id, dept, "reward", None, None, rng.choice(REWARDS[industry]), "",
                 ago(30, 700))
-    if profile == "C":
+        _record(plan, subject_id, dept, "commitment", None, "kept", COMMITMENT, "",
+                ago(60, 700))
+        performed(3)
+    if profile == "B":
+        performed(1)
+    if profile in "CD":
         _record(plan, subject_id, dept, "inspection", None, "rectify", INSPECTIONS[industry],
-                "《中华人民共和国食品安全法》第八十七条", ago(10, 300))
-        title, basis = rng.choice(PENALTIES)
-        _record(plan, subject_id, dept, "penalty", "general", None, title, basis, ago(10, 300))
+                RECTIFY_BASES[industry], ago(10, 300))
+        penalty("general", PENALTIES[industry])
+    if profile == "C":
+        title, basis = COMPLAINTS[industry]
+        _record(plan, subject_id, dept, "complaint", "minor", None, title, basis, ago(5, 80))
     if profile == "D":
-        title, basis = rng.choice(SEVERE_PENALTIES)
-        _record(plan, subject_id, dept, "penalty", rng.choice(["serious", "severe"]), None,
-                title, basis, ago(10, 600))
-        title, basis = rng.choice(PENALTIES)
-        _record(plan, subject_id, dept, "penalty", "general", None, title, basis, ago(10, 300))
+        penalty(rng.choice(["serious", "severe"]), SEVERE_PENALTIES[industry])
 
 
 def _uscc(serial: int, region: str, individual: bool) -> str:
@@ -189,6 +295,7 @@ def build_plan(today: date) -> tuple[list[tuple[object, ...]], list[tuple[object
     records: list[tuple[object, ...]] = []
     serial = 0
     for kind in _kinds(rng):
+        shown = {"enterprise": 0, "store": 0}
         for name in kind.names[: kind.count]:
             serial += 1
             region = rng.choice(list(DISTRICTS))
@@ -199,7 +306,9 @@ def build_plan(today: date) -> tuple[list[tuple[object, ...]], list[tuple[object
             enterprises.append((uscc, "individual" if individual else "enterprise", name,
                                 region, kind.industry, address, kind.department))
             plan = _Plan()
-            _file(plan, rng, uscc, kind.industry, kind.department, today)
+            _file(plan, rng, uscc, kind.industry, kind.department, today,
+                  _profile(rng, shown["enterprise"]))
+            shown["enterprise"] += 1
             records += plan.records
             for n in range(rng.randint(*kind.stores)):
                 store_region = region if n == 0 else rng.choice(list(DISTRICTS))
@@ -213,7 +322,9 @@ def build_plan(today: date) -> tuple[list[tuple[object, ...]], list[tuple[object
                                f"{s_district}{road}{rng.randint(1, 300)}号", lat, lng,
                                kind.department))
                 plan = _Plan()
-                _file(plan, rng, key, kind.industry, kind.department, today)
+                _file(plan, rng, key, kind.industry, kind.department, today,
+                      _profile(rng, shown["store"]))
+                shown["store"] += 1
                 records += plan.records
     return enterprises, stores, records
 
