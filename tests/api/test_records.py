@@ -140,7 +140,7 @@ async def test_a_correction_carries_a_reason_kept_in_the_record_history(
     other = auth(make_token(client.app, dept="ybj", region="340400"))
     assert_problem(await client.get(f"{url}/history", headers=other), 403, "not-record-owner")
     with pytest.raises(asyncpg.RestrictViolationError):
-        await conn.execute("UPDATE credit_record_revisions SET reason = 'x'")
+        await conn.execute("UPDATE credit_record_history SET reason = 'x'")
 
 
 async def test_only_the_source_department_may_change_a_record(client, dept_headers, store,

@@ -32,13 +32,13 @@ LIMIT $3;
 -- name: insert_revision
 -- 修改留痕 (migrations/0210_record_revisions.sql): $1 record, $2 action, $3 reason, $4 actor,
 -- $5 department, $6 ref (objection or repair id), $7 fields before, $8 fields after.
-INSERT INTO credit_record_revisions (record_id, action, reason, actor, department, ref, before,
+INSERT INTO credit_record_history (record_id, action, reason, actor, department, ref, before,
                                      after)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8);
 
 -- name: revisions_of
 -- The history of records $1, oldest change first.
 SELECT id, record_id, action, reason, actor, department, ref, before, after, changed_at
-FROM credit_record_revisions
+FROM credit_record_history
 WHERE record_id = ANY($1::text[])
 ORDER BY record_id, id;

@@ -87,7 +87,7 @@ async def add_record(
 
 REVISED_FIELDS = ("title", "content", "legal_basis", "severity", "result", "status",
                   "status_reason", "public_until")
-"""The fields of a record its history (``credit_record_revisions``) follows."""
+"""The fields of a record its history (``credit_record_history``) follows."""
 
 
 def _json(value: Any) -> Any:

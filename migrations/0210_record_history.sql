@@ -3,7 +3,7 @@
 -- repair (信用修复) — with who, when, why and the values before and after. Shown where a
 -- record's history is read (GET /api/v1/records/{id}/history, the full file). Append-only.
 
-CREATE TABLE credit_record_revisions (
+CREATE TABLE credit_record_history (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     record_id   text NOT NULL REFERENCES credit_records (id),
     action      text NOT NULL CHECK (action IN ('correct', 'withdraw', 'objection.file',
@@ -17,12 +17,12 @@ CREATE TABLE credit_record_revisions (
     after       jsonb NOT NULL DEFAULT '{}',
     changed_at  timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX credit_record_revisions_record_idx ON credit_record_revisions (record_id, id);
+CREATE INDEX credit_record_history_record_idx ON credit_record_history (record_id, id);
 
-CREATE FUNCTION credit_record_revisions_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION credit_record_history_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    RAISE EXCEPTION 'credit_record_revisions is append-only (修改留痕 is never changed)'
+    RAISE EXCEPTION 'credit_record_history is append-only (修改留痕 is never changed)'
         USING ERRCODE = 'restrict_violation';
 END $$;
-CREATE TRIGGER credit_record_revisions_no_update_delete BEFORE UPDATE OR DELETE
-    ON credit_record_revisions FOR EACH ROW EXECUTE FUNCTION credit_record_revisions_append_only();
+CREATE TRIGGER credit_record_history_no_update_delete BEFORE UPDATE OR DELETE
+    ON credit_record_history FOR EACH ROW EXECUTE FUNCTION credit_record_history_append_only();
