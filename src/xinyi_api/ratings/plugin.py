@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from xinyi_api.hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    from xinyi_api.codes.hooks import ProfileContributor
+    from xinyi_api.codes.hooks import ProfileContributor, ScanHook
     from xinyi_api.grading.service import FileLoader
     from xinyi_api.platform import Platform
 
@@ -25,6 +25,13 @@ def scan_profile_contributors(platform: Platform) -> Sequence[ProfileContributor
     from xinyi_api.ratings.service import rating_contributor
 
     return [rating_contributor(platform.scenarios)]
+
+
+@hookimpl
+def scan_hooks(platform: Platform) -> Sequence[ScanHook]:
+    from xinyi_api.ratings.service import rating_hook
+
+    return [rating_hook(platform)]
 
 
 @hookimpl

@@ -130,6 +130,15 @@ FROM ratings r LEFT JOIN rating_replies p ON p.rating_id = r.id
 WHERE r.consumer_id = $1
 ORDER BY r.created_at DESC, r.id DESC;
 
+-- name: my_latest_rating
+-- Consumer $1's latest rating of store $2, with the merchant's reply (none: no row).
+SELECT r.*, p.text AS reply_text, p.created_at AS reply_created_at,
+       p.updated_at AS reply_updated_at
+FROM ratings r LEFT JOIN rating_replies p ON p.rating_id = r.id
+WHERE r.consumer_id = $1 AND r.subject_id = $2
+ORDER BY r.created_at DESC, r.id DESC
+LIMIT 1;
+
 -- name: delete_my_rating
 DELETE FROM ratings WHERE id = $1 AND consumer_id = $2 RETURNING subject_id, status;
 

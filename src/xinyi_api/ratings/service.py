@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import msgspec
@@ -36,7 +36,7 @@ from xinyi_api import audit
 from xinyi_api.auth.guards import ensure_region, region_prefix
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.clock import Clock
-from xinyi_api.codes.hooks import ProfileDraft
+from xinyi_api.codes.hooks import ProfileDraft, ScanEvent, ScanHook
 from xinyi_api.consumers import ratelimit
 from xinyi_api.consumers.context import current_address
 from xinyi_api.consumers.masking import mask
@@ -49,6 +49,9 @@ from xinyi_api.ratings import schemas
 from xinyi_api.scenarios.model import RatingDimension, Scenario
 from xinyi_api.scenarios.registry import ScenarioRegistry
 from xinyi_api.settings import Settings
+
+if TYPE_CHECKING:
+    from xinyi_api.platform import Platform
 
 q = Queries.beside(__file__)
 
@@ -596,6 +599,35 @@ async def decide(conn: asyncpg.Connection, grader: Grader, principal: Principal,
 
 async def mine(conn: asyncpg.Connection, consumer_id: str) -> list[schemas.MyRating]:
     return [my_rating(r, _reply(r)) for r in await conn.fetch(q.my_ratings, consumer_id)]
+
+
+async def my_latest_rating(conn: asyncpg.Connection, consumer_id: str,
+                           store_id: str) -> schemas.MyRating | None:
+    """The consumer's latest rating of the store, whatever its status (``None``: never rated)."""
+    row = await conn.fetchrow(q.my_latest_rating, consumer_id, store_id)
+    return None if row is None else my_rating(row, _reply(row))
+
+
+def rating_hook(platform: Platform) -> ScanHook:
+    """An on-scan hook: a consumer's scan of a store carries what the mini-program's rating
+    screen needs — the store's rating dimensions (by ``dimension_scenario``'s rule, whether or
+    not anyone rated it yet) and the consumer's own latest rating (``null``: none) — so that
+    screen renders from the scan alone. Read on the primary: a rating just saved shows."""
+
+    async def on_scan(principal: Principal, event: ScanEvent) -> Mapping[str, Any] | None:
+        if principal.role != "consumer" or event.subject_type != "store":
+            return None
+        async with platform.db.write.acquire() as conn:
+            store = await conn.fetchrow(q.store_for_rating, event.subject_id)
+            if store is None:
+                return None
+            mine = await my_latest_rating(conn, principal.sub, event.subject_id)
+        dimensions = rating_dimensions(platform.scenarios, store["type"], store["industry"])
+        return {"rating_dimensions": [{"key": d.key, "name_zh": d.name_zh, "name_en": d.name_en}
+                                      for d in dimensions],
+                "my_rating": None if mine is None else msgspec.to_builtins(mine)}
+
+    return on_scan
 
 
 async def latest_ratings_of(conn: asyncpg.Connection, consumer_id: str,
