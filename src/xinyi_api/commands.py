@@ -129,9 +129,11 @@ def run(settings: Settings, job: Callable[[asyncpg.Connection], Awaitable[T]]) -
     from xinyi_api.db.pool import connect
 
     async def main() -> T:
-        assert settings.database_url is not None
+        # The command's own session (advisory locks of migrations and batch runs): never
+        # through a transaction-mode pooler.
+        assert settings.direct_url is not None
         try:
-            conn = await connect(settings.database_url)
+            conn = await connect(settings.direct_url)
         except (OSError, asyncpg.PostgresError) as exc:
             raise click.ClickException(f"cannot reach the database: {exc}") from None
         try:

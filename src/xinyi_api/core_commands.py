@@ -195,8 +195,8 @@ def regrade(due: bool, batch_size: int, as_of: datetime | None) -> None:
     today = today_of(settings, as_of)
 
     with database(settings) as s:
-        assert s.database_url is not None
-        url = s.database_url
+        assert s.direct_url is not None
+        url = s.direct_url
 
         async def job() -> str:
             from xinyi_api.db.pool import connect

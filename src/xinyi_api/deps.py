@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
@@ -23,8 +26,18 @@ def platform_of(state: State) -> Platform:
     return platform
 
 
-def _db(state: State) -> Database:
-    return platform_of(state).db
+WRITING_ROLES = frozenset({"department", "operator", "merchant"})
+"""Callers who change public data: their reads go to the primary, so they see their own writes
+at once (a replica may lag by a few milliseconds)."""
+
+
+def _db(state: State, request: Request[Any, Any, Any]) -> Database:
+    db = platform_of(state).db
+    if db.has_replica:
+        user = request.scope.get("user")
+        if getattr(user, "role", None) in WRITING_ROLES:
+            return db.primary_only
+    return db
 
 
 def _grader(state: State) -> Grader:

@@ -196,7 +196,9 @@ async def warn_missing_departments(conn: asyncpg.Connection,
 async def scenario_lifespan(app: Litestar) -> AsyncIterator[None]:
     """After the database lifespan: record the configuration, then refresh in the background."""
     registry: ScenarioRegistry = app_state(app).scenarios
-    pool: asyncpg.Pool = app_state(app).db.write
+    # The refresh holds a session advisory lock across its batches: a direct connection, never
+    # one of a transaction-mode pooler (docs/operations.md, "Connection budget").
+    pool: asyncpg.Pool = app_state(app).db.session
     async with pool.acquire() as conn:
         stale = await reconcile(conn, registry)
         await warn_missing_departments(conn, registry)
