@@ -36,7 +36,7 @@ from xinyi_api.accountability import audit
 from xinyi_api.auth.guards import ensure_region, region_prefix
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.clock import Clock
-from xinyi_api.codes.hooks import ProfileDraft
+from xinyi_api.codes.hooks import Contributor, ProfileDraft
 from xinyi_api.consumers import ratelimit
 from xinyi_api.consumers.context import current_address
 from xinyi_api.consumers.masking import mask
@@ -47,6 +47,7 @@ from xinyi_api.grading.service import Grader, explanation_text
 from xinyi_api.ratings import schemas
 from xinyi_api.scenarios.model import RatingDimension, Scenario
 from xinyi_api.scenarios.registry import ScenarioRegistry
+from xinyi_api.scenarios.service import definitions_fingerprint
 from xinyi_api.settings import Settings
 
 q = Queries.beside(__file__)
@@ -406,8 +407,10 @@ async def load_ratings(conn: asyncpg.Connection, files: dict[str, CreditFile], _
         files[row["subject_id"]].ratings = _summary(row["n"], row["total"])
 
 
-def rating_contributor(registry: ScenarioRegistry) -> Any:
-    """Scan-profile contributor: the store's rating summary (``None`` while it has none)."""
+def rating_contributor(registry: ScenarioRegistry) -> Contributor:
+    """Scan-profile contributor: the store's rating summary (``None`` while it has none). Not
+    dated (the summary changes only with ratings, which announce it); the dimensions shown come
+    from the scenarios' definitions."""
 
     async def contribute(conn: asyncpg.Connection, draft: ProfileDraft) -> None:
         if draft.subject_type != "store":
@@ -419,7 +422,8 @@ def rating_contributor(registry: ScenarioRegistry) -> Any:
         if summary.count:
             draft.ratings = summary
 
-    return contribute
+    return Contributor(contribute, fingerprint=definitions_fingerprint(registry),
+                       date_aware=True)
 
 
 async def public_page(conn: asyncpg.Connection, registry: ScenarioRegistry, store_id: str,

@@ -16,7 +16,6 @@ unspent.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -30,7 +29,7 @@ from xinyi_api.accountability.service import ensure_merchant_of
 from xinyi_api.auth.guards import ensure_acts_for, ensure_region, requires
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.codes import schemas as codes_schemas
-from xinyi_api.codes.hooks import ProfileDraft
+from xinyi_api.codes.hooks import Contributor, ProfileDraft
 from xinyi_api.db.queries import Queries
 from xinyi_api.deps import DB, ClockDep, PersonsDep
 from xinyi_api.errors import Conflict, Forbidden, Gone, NotFound, Unauthorized, Unprocessable
@@ -40,7 +39,7 @@ from xinyi_api.scenarios.deps import ScenarioDep
 from xinyi_api.scenarios.model import CreditPoints, Measure, Scenario
 from xinyi_api.scenarios.registry import ScenarioRegistry
 from xinyi_api.scenarios.schemas import MeasureView, measure_view
-from xinyi_api.scenarios.service import covered_subject
+from xinyi_api.scenarios.service import covered_subject, definitions_fingerprint
 
 q = Queries.beside(__file__, "partners.sql")
 
@@ -293,10 +292,9 @@ class PartnerController(Controller):
                                    result=data.result, created=created)
 
 
-def offers_contributor(
-    registry: ScenarioRegistry,
-) -> Callable[[asyncpg.Connection, ProfileDraft], Awaitable[None]]:
-    """A scan-profile contributor: the person incentives an enrolled business offers."""
+def offers_contributor(registry: ScenarioRegistry) -> Contributor:
+    """A scan-profile contributor: the person incentives an enrolled business offers (they do
+    not depend on the date; enrolments announce their changes)."""
 
     async def contribute(conn: asyncpg.Connection, draft: ProfileDraft) -> None:
         for row in await conn.fetch(q.offers_of_subject, draft.subject_id):
@@ -311,5 +309,6 @@ def offers_contributor(
                                 + (f";{m.condition}" if m.condition else ""),
                     basis=basis))
 
-    return contribute
+    return Contributor(contribute, fingerprint=definitions_fingerprint(registry),
+                       date_aware=True)
 
