@@ -11,6 +11,7 @@ import asyncpg
 from tests.codes.conftest import Client, business, eventually, in_app, penalty
 from tests.conftest import assert_problem
 from xinyi_api.clock import ManualClock
+from xinyi_api.codes import service
 from xinyi_api.codes.hooks import Contributor, ProfileDraft
 from xinyi_api.codes.materialise import Builder, mark_stale, rebuild
 from xinyi_api.codes.signer import token_digest
@@ -274,3 +275,37 @@ async def test_builders_of_two_workers_share_the_work_through_one_lease(
     holder = await conn.fetchval("SELECT holder FROM scan_profile_builder")
     assert holder in {c.app.state.codes.materialiser.holder for c in (client, second_client)}
     await asyncio.sleep(0)
+
+
+async def test_the_batch_forms_of_the_contributors_build_the_same_profiles(
+    client: Client, dept_headers: dict[str, str], conn: asyncpg.Connection,
+) -> None:
+    enterprise, store = await business(client, dept_headers)
+    _, other = await business(client, dept_headers, serial=2, store_name="老韩家(龙湖店)")
+    today = client.app.state.clock.today()
+    for subject in (store, other):
+        r = await client.post(f"/api/v1/subjects/{subject['id']}/records", headers=dept_headers,
+                              json=penalty(today.isoformat(), "minor"))
+        assert r.status_code == 201
+    await conn.execute("INSERT INTO scenario_participants (scenario, subject_id, measures,"
+                       " enrolled_by) VALUES ('tourism', $1, ARRAY['deposit_free_ab'],"
+                       " 'wlj')", store["id"])
+    runtime = client.app.state.codes
+    serials = [await serial_of(conn, s["id"]) for s in (store, other, enterprise)]
+    codes = await conn.fetch("SELECT c.*, s.type, s.name, s.address, s.region_code, s.industry,"
+                             " s.closed_at, s.closed_reason, s.enterprise_id, s.uscc,"
+                             " e.id AS owner_id, e.name AS owner_name, e.type AS owner_type,"
+                             " e.uscc AS owner_uscc, e.closed_at AS owner_closed_at"
+                             " FROM codes c JOIN subjects s ON s.id = c.subject_id"
+                             " JOIN subjects e ON e.id = coalesce(s.enterprise_id, s.id)"
+                             " WHERE c.serial = ANY($1) ORDER BY c.serial", serials)
+    one_by_one = [Contributor(c.one, date_aware=True) if isinstance(c, Contributor) else c
+                  for c in runtime.contributors]
+    assert any(getattr(c, "many", None) for c in runtime.contributors)
+    tz = client.app.state.settings.tz
+    batch = await service.build_profiles(conn, codes, today, tz, runtime.contributors)
+    single = await service.build_profiles(conn, codes, today, tz, one_by_one)
+    assert [service.encode_profile(b.profile) for b in batch] == [
+        service.encode_profile(b.profile) for b in single]
+    assert [b.fresh_until for b in batch] == [b.fresh_until for b in single]
+    assert any(b.profile.badges for b in batch)

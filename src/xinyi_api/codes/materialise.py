@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 q = Queries.beside(__file__, "materialise.sql")
 
-PROFILE_FORMAT = "2"
+PROFILE_FORMAT = "3"
 """Bump when ``ScanProfile``, ``grade_summary`` or the H5 template change what they produce:
 every stored profile is then rebuilt (its ``config`` no longer matches)."""
 
@@ -121,7 +121,8 @@ async def rebuild(conn: asyncpg.Connection, builder: Builder, serials: Sequence[
                 [c["serial"] for c, _ in stored], [c["version"] for c, _ in stored],
                 builder.config, today, [b.fresh_until for _, b in stored],
                 [service.encode_profile(b.profile) for _, b in stored],
-                [h5.render_profile_page(b.profile, programme) for _, b in stored],
+                [h5.compact_page(h5.render_profile_page(b.profile, programme))
+                 for _, b in stored],
                 [c["owner_id"] for c, _ in stored])
         cleared = await conn.fetchval(q.clear_dirty, [c["serial"] for c in done],
                                       [c["version"] for c in done])

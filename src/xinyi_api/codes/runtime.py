@@ -36,7 +36,7 @@ import msgspec
 from litestar import Litestar
 
 from xinyi_api.bls import BlsPublicKey
-from xinyi_api.codes import service
+from xinyi_api.codes import h5, service
 from xinyi_api.codes.cache import (
     AS_OF_KEY,
     AS_OF_PAGE,
@@ -260,7 +260,8 @@ class CodesRuntime:
                     serial=serial, key_number=row["key_number"], subject_id=row["subject_id"],
                     depends_on=depends_on, day=today, status="active", token_digest=digest,
                     json=rebase_day(row["json"], AS_OF_KEY, built_on, today),
-                    html=None if html is None else rebase_day(html, AS_OF_PAGE, built_on, today),
+                    html=None if html is None else rebase_day(h5.expand_page(html), AS_OF_PAGE,
+                                                              built_on, today),
                     source="stored")
             except ValueError:
                 entry = await self._build(serial, today, digest)

@@ -16,6 +16,7 @@ unspent.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -294,21 +295,31 @@ class PartnerController(Controller):
 
 def offers_contributor(registry: ScenarioRegistry) -> Contributor:
     """A scan-profile contributor: the person incentives an enrolled business offers (they do
-    not depend on the date; enrolments announce their changes)."""
+    not depend on the date; enrolments announce their changes). Batch form: one query."""
+
+    def add(draft: ProfileDraft, row: asyncpg.Record) -> None:
+        scenario = registry.get(row["scenario"])
+        if scenario is None:
+            return
+        for m in _offered(scenario, row["measures"]):
+            basis = "" if m.basis is None else f"{m.basis.document} {m.basis.article}"
+            draft.badges.append(codes_schemas.Badge(
+                scenario=scenario.key, key=m.key, label=m.title_zh, kind="incentive",
+                description=f"个人信用 {'/'.join(m.grades)} 级可享,出示动态个人信用码"
+                            + (f";{m.condition}" if m.condition else ""),
+                basis=basis))
 
     async def contribute(conn: asyncpg.Connection, draft: ProfileDraft) -> None:
         for row in await conn.fetch(q.offers_of_subject, draft.subject_id):
-            scenario = registry.get(row["scenario"])
-            if scenario is None:
-                continue
-            for m in _offered(scenario, row["measures"]):
-                basis = "" if m.basis is None else f"{m.basis.document} {m.basis.article}"
-                draft.badges.append(codes_schemas.Badge(
-                    scenario=scenario.key, key=m.key, label=m.title_zh, kind="incentive",
-                    description=f"个人信用 {'/'.join(m.grades)} 级可享,出示动态个人信用码"
-                                + (f";{m.condition}" if m.condition else ""),
-                    basis=basis))
+            add(draft, row)
 
-    return Contributor(contribute, fingerprint=definitions_fingerprint(registry),
-                       date_aware=True)
+    async def contribute_many(conn: asyncpg.Connection, drafts: Sequence[ProfileDraft]) -> None:
+        by_id: dict[str, list[ProfileDraft]] = {}
+        for draft in drafts:
+            by_id.setdefault(draft.subject_id, []).append(draft)
+        for row in await conn.fetch(q.offers_of_subjects, list(by_id)):
+            for draft in by_id[row["subject_id"]]:
+                add(draft, row)
 
+    return Contributor(contribute, many=contribute_many,
+                       fingerprint=definitions_fingerprint(registry), date_aware=True)
