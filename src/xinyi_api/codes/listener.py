@@ -47,7 +47,7 @@ class ChangeListener:
     ) -> None:
         self.url = url
         self.cache = cache
-        self.notified = notified or NotifiedChanges()
+        self.notified = notified if notified is not None else NotifiedChanges()
         self.on_change = on_change
         self.ping_interval = ping_interval
         self.max_backoff = max_backoff
@@ -89,8 +89,13 @@ class ChangeListener:
             conn.add_termination_listener(lambda _c: lost.set())
             await conn.add_listener(CHANNEL, self._on_notify)
             # From here on every commit is announced to us: entries cached now stay correct.
+            # What committed before is not announced: a replica read must have all of it, i.e.
+            # be past every transaction id the primary has handed out so far.
+            next_xid = await conn.fetchval(
+                "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
             self.cache.clear()
             self.notified.clear()
+            self.notified.record(int(next_xid) - 1, None)
             self.cache.enabled = True
             self.connected.set()
             while not lost.is_set():
