@@ -24,6 +24,7 @@ from xinyi_api.codes.runtime import CodesRuntime, codes_lifespan
 from xinyi_api.consumers.context import ClientAddressMiddleware
 from xinyi_api.db.embedded import EmbeddedPostgres
 from xinyi_api.db.migrate import migrate
+from xinyi_api.db.partitions import ensure_ahead
 from xinyi_api.db.pool import direct_connection, open_database
 from xinyi_api.deps import DEPENDENCIES
 from xinyi_api.errors import problem_details_plugin
@@ -65,6 +66,7 @@ async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
                 for m in applied:
                     log.info("applied migration %s/%s", m.source, m.name)
                 await ensure_keys(conn, settings.secret_key)
+                await ensure_ahead(conn)  # partitions for today, even if the job did not run
         async with write.acquire() as conn:
             await warn_if_schedule_missing(conn, platform.clock.today())
         keys = KeyStore(write, settings.secret_key)

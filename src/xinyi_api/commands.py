@@ -148,11 +148,13 @@ async def migrate_all(conn: asyncpg.Connection, settings: Settings) -> list[str]
     """Apply every pending migration (the core's and every package's) and make sure the signing
     keys exist; the names applied."""
     from xinyi_api.db.migrate import migrate
+    from xinyi_api.db.partitions import ensure_ahead
     from xinyi_api.keys import ensure_keys
     from xinyi_api.platform import build_platform
 
     applied = await migrate(conn, build_platform(settings).migration_sources)
     await ensure_keys(conn, settings.secret_key)
+    await ensure_ahead(conn)
     return [f"{m.source}/{m.name}" for m in applied]
 
 

@@ -43,9 +43,10 @@ class Settings:
     scan_cache_mb: int = 128
     """``XINYI_SCAN_CACHE_MB``: bytes of scan profiles (JSON, pages) each worker keeps in
     memory (the LRU's bound; the rest of a worker's memory does not grow with the codes)."""
-    db_pooler: bool = False
-    """``XINYI_DB_POOLER=transaction``: ``DATABASE_URL`` / ``XINYI_READ_DATABASE_URL`` go through
-    a transaction-mode pooler (PgBouncer): no prepared statements, no session state."""
+    db_pooler: str = "none"
+    """``XINYI_DB_POOLER``: ``transaction`` when ``DATABASE_URL`` / ``XINYI_READ_DATABASE_URL``
+    go through a transaction-mode pooler (PgBouncer): no prepared statements, no session state;
+    ``none`` (direct connections)."""
     data_dir: Path = Path(".xinyi")
     db_pool_min: int = 2
     db_pool_max: int = 10
@@ -95,6 +96,10 @@ class Settings:
         return self.database_url is None
 
     @property
+    def behind_pooler(self) -> bool:
+        return self.db_pooler == "transaction"
+
+    @property
     def direct_url(self) -> str | None:
         """Where a session of its own goes: ``XINYI_DIRECT_DATABASE_URL``, else ``DATABASE_URL``."""
         return self.direct_database_url or self.database_url
@@ -112,7 +117,7 @@ class Settings:
             database_url=_opt(env, "DATABASE_URL", _postgres_url),
             read_database_url=_opt(env, "XINYI_READ_DATABASE_URL", _postgres_url),
             direct_database_url=_opt(env, "XINYI_DIRECT_DATABASE_URL", _postgres_url),
-            db_pooler=_get(env, "XINYI_DB_POOLER", _pooler, False),
+            db_pooler=_get(env, "XINYI_DB_POOLER", _pooler, "none"),
             scan_cache_mb=_get(env, "XINYI_SCAN_CACHE_MB", _int_range(8, 65536), 128),
             data_dir=data_dir,
             db_pool_min=_get(env, "XINYI_DB_POOL_MIN", _int_range(0, 500), 2),
@@ -149,7 +154,7 @@ class Settings:
             raise SettingsError("XINYI_WECHAT_SECRET" if settings.wechat_secret is None
                                 else "XINYI_WECHAT_APPID",
                                 "XINYI_WECHAT_APPID and XINYI_WECHAT_SECRET go together")
-        if settings.db_pooler and settings.direct_database_url is None:
+        if settings.behind_pooler and settings.direct_database_url is None:
             raise SettingsError("XINYI_DIRECT_DATABASE_URL", "is required with XINYI_DB_POOLER "
                                 "(LISTEN and migrations need a direct connection)")
         if settings.db_pool_min > settings.db_pool_max:
@@ -254,12 +259,10 @@ def _postgres_url(raw: str) -> str:
     return raw
 
 
-def _pooler(raw: str) -> bool:
+def _pooler(raw: str) -> str:
     value = raw.strip().lower()
-    if value in {"transaction", "pgbouncer"}:
-        return True
-    if value in {"none", "off", "false", "0"}:
-        return False
+    if value in {"transaction", "none"}:
+        return value
     raise ValueError("must be 'transaction' (a transaction-mode pooler such as PgBouncer) or "
                      "'none'")
 

@@ -108,7 +108,7 @@ async def bclient(settings: Settings, bouncer: Bouncer, database_url: str,
     dbname = urlsplit(database_url).path.lstrip("/")
     app = app_at(replace(settings, database_url=bouncer.url(dbname),
                          read_database_url=bouncer.url(dbname), direct_database_url=database_url,
-                         db_pooler=True, db_pool_max=8), clock)
+                         db_pooler="transaction", db_pool_max=8), clock)
     async with AsyncTestClient(app=app) as client:
         yield client
 

@@ -276,10 +276,10 @@ async def open_database(settings: Settings) -> Database:
     write = await create_pool(settings.database_url, min_size=settings.db_pool_min,
                               max_size=settings.db_pool_max,
                               acquire_timeout=settings.db_acquire_timeout,
-                              pooler=settings.db_pooler)
+                              pooler=settings.behind_pooler)
     db = Database(write=write, read=write)
     try:
-        if settings.db_pooler and settings.direct_url != settings.database_url:
+        if settings.behind_pooler and settings.direct_url != settings.database_url:
             assert settings.direct_url is not None
             # Background work only (it waits for a connection, it does not answer 503).
             db.direct = await create_pool(settings.direct_url, min_size=0, max_size=4,
@@ -288,7 +288,7 @@ async def open_database(settings: Settings) -> Database:
             replica = await create_pool(settings.read_database_url, min_size=0,
                                         max_size=settings.db_pool_max,
                                         acquire_timeout=settings.db_acquire_timeout,
-                                        pooler=settings.db_pooler)
+                                        pooler=settings.behind_pooler)
             db.read = ReadPool(replica, write)
     except BaseException:
         await db.close()
