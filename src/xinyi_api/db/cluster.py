@@ -90,7 +90,9 @@ class LocalServer:
     pgdata: Path
     port: int = field(default_factory=free_port)
     settings: dict[str, str] = field(default_factory=dict)
-    """Extra ``-c name=value`` settings given on the command line."""
+    """Settings (``name: value`` as written in a configuration file) appended to
+    ``postgresql.auto.conf`` when the server first starts."""
+    _configured: bool = False
 
     @property
     def log_file(self) -> Path:
@@ -108,9 +110,17 @@ class LocalServer:
                "--no-sync")
         return cls(pgdata, **kwargs)
 
+    def configure(self, settings: dict[str, str]) -> None:
+        """Append ``settings`` to ``postgresql.auto.conf`` (read at the next start)."""
+        with (self.pgdata / "postgresql.auto.conf").open("a") as conf:
+            for key, value in settings.items():
+                conf.write(f"{key} = {value}\n")
+
     def start(self, *, wait: float = 30.0) -> LocalServer:
+        if self.settings and not self._configured:
+            self.configure(self.settings)
+            self._configured = True
         options = [f"-p {self.port}", "-h 127.0.0.1", "-k \"\""]
-        options += [f"-c {k}={v}" for k, v in self.settings.items()]
         self.log_file.touch()
         hand_over(self.log_file)
         run_pg("pg_ctl", "-D", self.pgdata, "-l", self.log_file, "-o", " ".join(options),
@@ -171,3 +181,44 @@ def streaming_replica(primary_host: str, primary_port: int, workdir: Path,
         yield server
     finally:
         server.remove()
+
+
+def archive_settings(archive: Path) -> dict[str, str]:
+    """Settings of a primary that archives every completed WAL segment into ``archive``."""
+    archive.mkdir(parents=True, exist_ok=True)
+    hand_over(archive)
+    return {"wal_level": "replica", "archive_mode": "on",
+            "archive_command": f"'test ! -f {archive}/%f && cp %p {archive}/%f'",
+            "archive_timeout": "60"}
+
+
+def point_in_time_restore(backup: Path, archive: Path, target: Path, *,
+                          target_time: str | None = None, target_name: str | None = None,
+                          port: int | None = None) -> LocalServer:
+    """Start a new server from a base backup (``backup``, a plain-format ``pg_basebackup``),
+    replaying the archived WAL up to ``target_time`` (a timestamptz literal, the last
+    transaction committed *before* it is kept) or the restore point ``target_name``, then
+    promoted. Waits until it accepts connections as a primary."""
+    shutil.copytree(backup, target)
+    hand_over(target)
+    if pg_user() is not None:
+        entry = pwd.getpwnam(PG_SYSTEM_USER)
+        for path in target.rglob("*"):
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+    target.chmod(0o700)
+    settings = {"restore_command": f"'cp {archive}/%f %p'",
+                "recovery_target_action": "promote", "recovery_target_inclusive": "false"}
+    if target_time is not None:
+        settings["recovery_target_time"] = f"'{target_time}'"
+    if target_name is not None:
+        settings["recovery_target_name"] = f"'{target_name}'"
+    server = LocalServer(target) if port is None else LocalServer(target, port=port)
+    server.configure(settings)
+    (target / "recovery.signal").touch()
+    if pg_user() is not None:
+        entry = pwd.getpwnam(PG_SYSTEM_USER)
+        for name in ("recovery.signal", "postgresql.auto.conf"):
+            os.chown(target / name, entry.pw_uid, entry.pw_gid)
+    server.start()
+    server.wait_for("database system is ready to accept connections")
+    return server
