@@ -202,6 +202,8 @@ def regrade(due: bool, batch_size: int, as_of: datetime | None) -> None:
             from xinyi_api.db.pool import connect
 
             conn = await connect(url)
+            # A second connection: one batch is stored while the next is graded.
+            second = await connect(url)
             try:
                 with Progress("[progress.description]{task.description}", BarColumn(),
                               MofNCompleteColumn(), TimeRemainingColumn(),
@@ -209,10 +211,12 @@ def regrade(due: bool, batch_size: int, as_of: datetime | None) -> None:
                     task = bar.add_task("regrading", total=None)
                     report = await run_regrade(
                         conn, grader, today, batch_size=batch_size, due_only=due,
+                        second=second,
                         progress=lambda done, total: bar.update(task, completed=done,
                                                                 total=total),
                     )
             finally:
+                await second.close()
                 await conn.close()
             verb = "resumed run" if report.resumed else "run"
             return f"{verb} {report.run_id}: {report.processed} subjects regraded"
