@@ -117,10 +117,16 @@ BEGIN
         RETURN;
     END IF;
     xid := pg_current_xact_id();
-    -- Rows locked in serial order, whoever marks: two changes never deadlock here.
+    -- Rows locked in serial order, whoever marks: two changes never deadlock here. Two
+    -- lookups, one per index, not one OR of both: on a table without statistics yet (just
+    -- bulk-loaded) the OR form took over 90 s for 20 000 ids over 1.2 million codes, this one
+    -- 0.6 s; with statistics both take 0.1–0.2 s for 5 000 ids.
     WITH target AS (
         SELECT s.serial FROM scan_codes s
-        WHERE (s.subject_id = ANY (ids) OR (s.owner_id = ANY (ids) AND s.owner_id <> s.subject_id))
+        WHERE s.serial IN (SELECT c.serial FROM scan_codes c WHERE c.subject_id = ANY (ids)
+                           UNION ALL
+                           SELECT c.serial FROM scan_codes c
+                           WHERE c.owner_id = ANY (ids) AND c.owner_id <> c.subject_id)
           AND s.changed_xid IS DISTINCT FROM xid
         ORDER BY s.serial
         FOR UPDATE
