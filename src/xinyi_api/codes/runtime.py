@@ -27,6 +27,8 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import os
+import signal
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import date
@@ -149,7 +151,22 @@ class CodesRuntime:
         if self.materialiser is not None:
             self.materialiser.start()
 
+    def stats(self) -> dict[str, int]:
+        """What the scan cache did so far (``kill -USR1`` a worker to log it)."""
+        return {"pid": os.getpid(), "hits": self.profiles.hits, "misses": self.profiles.misses,
+                "stored_reads": self.stored_reads, "built_reads": self.built_reads,
+                "replica_stale_reads": self.notified.stale_reads,
+                "entries": len(self.profiles), "bytes": self.profiles.bytes,
+                "checked_tokens": len(self.signer._verified) if self.started else 0}
+
+    def log_stats(self, level: int = logging.WARNING) -> None:
+        """Log ``stats()`` (on SIGUSR1 as a warning, so that it shows at every log level)."""
+        log.log(level, "scan cache stats %s",
+                " ".join(f"{k}={v}" for k, v in self.stats().items()))
+
     async def stop(self) -> None:
+        if self.profiles.hits + self.profiles.misses:
+            self.log_stats(logging.INFO)
         if self.materialiser is not None:
             await self.materialiser.stop()
         await self.counter.stop()
@@ -339,7 +356,15 @@ async def codes_lifespan(app: Litestar) -> AsyncIterator[None]:
     """
     runtime: CodesRuntime = app_state(app).codes
     await runtime.start(app)
+    loop = asyncio.get_running_loop()
+    try:  # only the main thread of a process can take signals (not a test client's thread)
+        loop.add_signal_handler(signal.SIGUSR1, runtime.log_stats)
+        signalled = True
+    except (RuntimeError, ValueError, NotImplementedError):
+        signalled = False
     try:
         yield
     finally:
+        if signalled:
+            loop.remove_signal_handler(signal.SIGUSR1)
         await runtime.stop()
