@@ -54,10 +54,10 @@ class Bouncer:
 
 
 @pytest.fixture
-def bouncer(pg_server: PgServer, tmp_path: Path) -> Iterator[Bouncer]:
+def bouncer(pg_server: PgServer, pg_tmp: Path) -> Iterator[Bouncer]:
     parts = urlsplit(pg_server.admin_url)
     host = parse_qs(parts.query).get("host", [parts.hostname or "127.0.0.1"])[0]
-    workdir = tmp_path / "pgbouncer"
+    workdir = pg_tmp / "pgbouncer"
     workdir.mkdir()
     hand_over(workdir)
     port = free_port()

@@ -18,18 +18,19 @@ from litestar.testing import AsyncTestClient
 
 from tests.codes.conftest import Client, business, in_app, penalty
 from tests.conftest import PgServer, app_at, auth, make_token
+from tests.db.conftest import pg_workdir
 from xinyi_api.clock import ManualClock
 from xinyi_api.db.cluster import LocalServer, streaming_replica
 from xinyi_api.settings import Settings
 
 
 @pytest.fixture(scope="module")
-def replica(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+def replica(pg_server: PgServer) -> Iterator[LocalServer]:
     """A hot standby of the session's server on its own port, for the module's tests: each
     test's database, created on the primary afterwards, reaches it by streaming."""
     parts = urlsplit(pg_server.admin_url)
     host = parse_qs(parts.query).get("host", [parts.hostname or "127.0.0.1"])[0]
-    with streaming_replica(host, parts.port or 5432, tmp_path_factory.mktemp("cluster")) as server:
+    with pg_workdir() as workdir, streaming_replica(host, parts.port or 5432, workdir) as server:
         yield server
 
 

@@ -24,10 +24,10 @@ OPERATOR = Principal(sub="operator-1", role="operator")
 
 
 async def test_a_base_backup_and_the_wal_archive_restore_to_a_point_in_time(
-    tmp_path: Path,
+    pg_tmp: Path,
 ) -> None:
-    archive = tmp_path / "wal-archive"
-    primary = LocalServer.init(tmp_path / "primary", settings=archive_settings(archive))
+    archive = pg_tmp / "wal-archive"
+    primary = LocalServer.init(pg_tmp / "primary", settings=archive_settings(archive))
     primary.start()
     restored: LocalServer | None = None
     try:
@@ -40,7 +40,7 @@ async def test_a_base_backup_and_the_wal_archive_restore_to_a_point_in_time(
                 " ('E00000001', 'enterprise', '91340403MA0000001X', '老店', '340403', 'retail')")
             await audit.append(conn, OPERATOR, action="test.before_backup", endpoint="test")
             # The nightly base backup (WAL needed to make it consistent comes along).
-            base_backup("127.0.0.1", primary.port, tmp_path / "base", replica=False)
+            base_backup("127.0.0.1", primary.port, pg_tmp / "base", replica=False)
             # The day goes on: a store is opened and audited …
             await conn.execute(
                 "INSERT INTO subjects (id, type, enterprise_id, name, region_code, industry)"
@@ -64,7 +64,7 @@ async def test_a_base_backup_and_the_wal_archive_restore_to_a_point_in_time(
             await asyncio.sleep(0.05)
         primary.stop()
 
-        restored = point_in_time_restore(tmp_path / "base", archive, tmp_path / "restored",
+        restored = point_in_time_restore(pg_tmp / "base", archive, pg_tmp / "restored",
                                          target_time=target)
         assert "recovery stopping before commit" in restored.log()
         conn = await connect(restored.url())
