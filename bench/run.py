@@ -44,6 +44,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import psutil
@@ -496,7 +497,7 @@ def replica_run(server: object, url: str, env: dict[str, str], logs: Path, workd
     started = time.perf_counter()
     with streaming_replica(str(info.socket_dir), info.port, workdir / "cluster") as replica:
         log(f"  replica up in {time.perf_counter() - started:.0f} s")
-        dbname = url.rsplit("/", 1)[1].split("?")[0]
+        dbname = urlsplit(url).path.lstrip("/")  # pgserver's URL: …/postgres?host=/tmp/…
         renv = {**env, "XINYI_READ_DATABASE_URL": replica.url(dbname)}
         tokens = asyncio.run(store_tokens(url, workdir))
         zipf = zipf_paths(tokens, args.zipf_s, 400_000, seed=99)
