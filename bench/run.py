@@ -1,60 +1,71 @@
-"""One-command benchmark of the 诚信码 scan path: ``.venv/bin/python bench/run.py``.
+"""The 诚信码 scan path at province scale, one command: ``.venv/bin/python bench/run.py``.
 
-1. Starts an embedded PostgreSQL (pgserver) in a fresh directory under /tmp and bulk-loads
-   ``--stores`` stores (default 100 000) with set-based SQL: enterprises by COPY, stores by
-   ``INSERT … SELECT generate_series`` (the codes trigger issues their codes in the same
-   statement), a few records, then grades with the real batch grader.
-2. Serves, one after the other and with the same uvicorn settings (1 worker, 127.0.0.1):
-   a bare Litestar endpoint, a one-SELECT endpoint (``bench/baselines.py``) and xinyi-api,
-   and loads each with 64 connections (``wrk`` if installed, else a Python client).
-3. Measures PNG rendering uncached vs cached (over HTTP) and a bare ``qrcode`` call.
-4. Measures staleness: a record added through one instance, polled on another instance's scan.
+1. An embedded PostgreSQL (pgserver) in a fresh directory under /tmp, grown in steps to each of
+   ``--sizes`` stores (default 10 000, 100 000, 1 000 000; one enterprise per five stores, three
+   records per store, every subject graded with the real batch grader and its scan profile
+   stored by the real builder — ``bench/data.py``).
+2. At each size, with the same uvicorn settings (127.0.0.1, no access log) and ``wrk`` (else a
+   Python client):
+   - the one-SELECT baseline (``bench/baselines.py``), and at the first size the bare framework;
+   - xinyi-api, one worker: the **miss** pass (each code once: one read of the stored profile),
+     the **Zipf** mix over every store's code (s = ``--zipf-s``, 1.1), at the first size also the
+     uniform cached pass and the H5 page;
+   - xinyi-api, two workers: the Zipf mix again;
+   with the hit rate (workers' own counters, ``kill -USR1``) and the RSS of each worker.
+3. At the largest size: ``xinyi-api regrade`` of every subject (grades unchanged, then with every
+   grade changed) and the rebuild of the stored profiles that follows.
+4. A streaming replica (``pg_basebackup -R``, a second server) behind
+   ``XINYI_READ_DATABASE_URL``: under the Zipf load of two workers, records are added and the
+   time until a scan shows each one is measured.
+5. PNG rendering (uncached vs cached), as before.
 
 Prints the figures and their ratios to the baselines. Not a test: numbers depend on the machine.
+``--quick`` runs 10 000 and 50 000 stores with short passes (a few minutes).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import os
 import random
+import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
+import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 
+from bench.data import (  # noqa: E402
+    BASE_URL,
+    SECRET,
+    department_token,
+    grow,
+    log,
+    prepare,
+    store_tokens,
+)
 from bench.loadgen import LoadResult, have_wrk, run_load, run_once  # noqa: E402
-from xinyi_api.auth.tokens import issue_token  # noqa: E402
 from xinyi_api.codes import render  # noqa: E402
-from xinyi_api.codes.token import code_url, encode_code_token  # noqa: E402
-from xinyi_api.db.migrate import migrate  # noqa: E402
-from xinyi_api.db.pool import connect, create_pool  # noqa: E402
-from xinyi_api.grading.regrade import run_regrade  # noqa: E402
-from xinyi_api.keys import KeyStore, ensure_keys  # noqa: E402
-from xinyi_api.platform import build_platform  # noqa: E402
-from xinyi_api.settings import Settings  # noqa: E402
-from xinyi_api.subjects.uscc import check_character  # noqa: E402
-
-SECRET = "bench-secret-key-not-for-production"
-BASE_URL = "http://127.0.0.1:8000"
-
-
-def log(message: str) -> None:
-    print(message, flush=True)
+from xinyi_api.codes.token import code_url  # noqa: E402
+from xinyi_api.db.cluster import streaming_replica  # noqa: E402
+from xinyi_api.db.pool import connect  # noqa: E402
 
 
 def free_port() -> int:
@@ -64,202 +75,205 @@ def free_port() -> int:
         return port
 
 
-# --- data ---------------------------------------------------------------------------------------
-
-
-async def load_data(url: str, stores: int, enterprises: int) -> None:
-    settings = Settings(database_url=url, secret_key=SECRET)
-    conn = await connect(url)
-    try:
-        await migrate(conn, build_platform(settings).migration_sources)
-        await ensure_keys(conn, SECRET)
-        await conn.execute("INSERT INTO departments (code, name, region_code) VALUES "
-                           "('scjg', '淮南市市场监督管理局', '340400') ON CONFLICT DO NOTHING")
-        started = time.perf_counter()
-        rows = []
-        for i in range(1, enterprises + 1):
-            body = f"91340403MA{i:07d}"
-            rows.append((f"E{i:08d}", "enterprise", body + check_character(body),
-                         f"淮南牛肉汤餐饮有限公司{i}号", "340403", "beef_soup"))
-        await conn.copy_records_to_table(
-            "subjects", records=rows,
-            columns=["id", "type", "uscc", "name", "region_code", "industry"])
-        await conn.execute(
-            """
-            INSERT INTO subjects (id, type, enterprise_id, name, region_code, industry, address)
-            SELECT 'S' || lpad(n::text, 8, '0'), 'store',
-                   'E' || lpad((1 + (n - 1) % $2)::text, 8, '0'),
-                   '老韩家牛肉汤(' || n || '号店)', '340403', 'beef_soup',
-                   '田家庵区洞山中路 ' || n || ' 号'
-            FROM generate_series(1, $1) AS n
-            """,
-            stores, enterprises,
-        )
-        await conn.execute(
-            "SELECT setval('store_id_seq', $1), setval('enterprise_id_seq', $2)",
-            stores, enterprises,
-        )
-        # Two inspections per store so that grades are real, a penalty on every tenth.
-        await conn.execute(
-            """
-            INSERT INTO credit_records (id, subject_id, kind, result, title, source_department,
-                                        occurred_on, published_on, public_until)
-            SELECT 'R' || lpad(nextval('record_id_seq')::text, 10, '0'), s.id, 'inspection',
-                   'pass', '日常监督检查', 'scjg', current_date - k * 30, current_date - k * 30,
-                   current_date + 300
-            FROM subjects s, generate_series(1, 2) AS k WHERE s.type = 'store'
-            """
-        )
-        await conn.execute(
-            """
-            INSERT INTO credit_records (id, subject_id, kind, severity, title, source_department,
-                                        legal_basis, occurred_on, published_on, public_until)
-            SELECT 'R' || lpad(nextval('record_id_seq')::text, 10, '0'), s.id, 'penalty',
-                   'minor', '后厨卫生不达标', 'scjg', '《中华人民共和国食品安全法》第一百二十六条',
-                   current_date - 10, current_date - 10, current_date + 80
-            FROM subjects s WHERE s.type = 'store' AND right(s.id, 1) = '7'
-            """
-        )
-        loaded = time.perf_counter() - started
-        started = time.perf_counter()
-        await run_regrade(conn, build_platform(settings).grader, date.today(), batch_size=5000)
-        graded = time.perf_counter() - started
-        counts = await conn.fetchrow(
-            "SELECT (SELECT count(*) FROM subjects WHERE type = 'store') AS stores,"
-            " (SELECT count(*) FROM codes) AS codes, (SELECT count(*) FROM grades) AS grades,"
-            " (SELECT count(*) FROM credit_records) AS records")
-        await conn.execute("VACUUM ANALYZE")
-        log(f"  loaded {counts['stores']:,} stores, {counts['codes']:,} codes, "
-            f"{counts['records']:,} records in {loaded:.1f} s; {counts['grades']:,} grades "
-            f"in {graded:.1f} s")
-    finally:
-        await conn.close()
-
-
-async def code_tokens(url: str, count: int) -> list[tuple[str, str]]:
-    """(store id, token) of ``count`` random stores' active codes."""
-    pool = await create_pool(url, min_size=1, max_size=2)
-    try:
-        keys = KeyStore(pool, SECRET)
-        await keys.load()
-        async with pool.acquire() as conn:
-            rows = await conn.fetch(
-                "SELECT c.subject_id, c.serial, c.key_number FROM codes c JOIN subjects s"
-                " ON s.id = c.subject_id WHERE c.status = 'active' AND s.type = 'store'"
-                " ORDER BY random() LIMIT $1", count)
-        out = []
-        for r in rows:
-            key = keys.by_number("code", r["key_number"])
-            assert key is not None
-            out.append((r["subject_id"],
-                        encode_code_token(r["serial"], r["key_number"], keys.any_private_key(key))))
-        return out
-    finally:
-        await pool.close()
-
-
-async def department_token(url: str) -> str:
-    pool = await create_pool(url, min_size=1, max_size=2)
-    try:
-        keys = KeyStore(pool, SECRET)
-        await keys.load()
-        return issue_token(keys, issuer="xinyi-api", audience="xinyi-api", subject="bench",
-                           role="department", ttl_seconds=3600,
-                           claims={"dept": "scjg", "region": "340400"})
-    finally:
-        await pool.close()
-
-
 # --- servers ------------------------------------------------------------------------------------
 
 
+@dataclass
+class Server:
+    base: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def workers(self) -> list[psutil.Process]:
+        master = psutil.Process(self.process.pid)
+        # uvicorn's workers are spawned (``multiprocessing.spawn``); the resource tracker is not
+        # a worker.
+        children = [c for c in master.children(recursive=True)
+                    if "resource_tracker" not in " ".join(c.cmdline())]
+        return children or [master]
+
+    def rss_mb(self) -> list[float]:
+        return [w.memory_info().rss / 2**20 for w in self.workers()]
+
+    def cache_stats(self) -> dict[int, dict[str, int]]:
+        """Each worker's scan-cache counters (SIGUSR1 makes it log them)."""
+        mark = self.log_path.stat().st_size
+        pids = [w.pid for w in self.workers()]
+        for pid in pids:
+            os.kill(pid, signal.SIGUSR1)
+        found: dict[int, dict[str, int]] = {}
+        deadline = time.monotonic() + 5
+        while len(found) < len(pids) and time.monotonic() < deadline:
+            time.sleep(0.05)
+            with self.log_path.open() as fh:
+                fh.seek(mark)
+                for line in fh:
+                    m = re.search(r"scan cache stats (.*)", line)
+                    if m:
+                        stats = dict(kv.split("=") for kv in m.group(1).split())
+                        found[int(stats["pid"])] = {k: int(v) for k, v in stats.items()}
+        return found
+
+
 @contextmanager
-def serve(target: str, port: int, env: dict[str, str], logs: Path) -> Iterator[str]:
-    """uvicorn, 1 worker, on 127.0.0.1:port — the same settings for every app."""
-    log_file = (logs / f"{target.replace(':', '_')}-{port}.log").open("w")
+def serve(target: str, port: int, env: dict[str, str], logs: Path,
+          workers: int = 1) -> Iterator[Server]:
+    """uvicorn on 127.0.0.1:port — the same settings for every app."""
+    log_path = logs / f"{target.replace(':', '_')}-{port}.log"
+    log_file = log_path.open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", target, "--host", "127.0.0.1",
-         "--port", str(port), "--workers", "1", "--no-access-log", "--log-level", "warning"],
+         "--port", str(port), "--workers", str(workers), "--no-access-log",
+         "--log-level", "warning"],
         cwd=ROOT, env={**os.environ, **env}, stdout=log_file, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"{target} exited; see {log_file.name}")
+                raise RuntimeError(f"{target} exited; see {log_path}")
             try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                if httpx.get(f"{base}/ready" if "xinyi" in target else base,
+                             timeout=1).status_code < 500:
                     break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{target} did not start") from None
-                time.sleep(0.1)
-        yield base
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{target} did not start; see {log_path}")
+            time.sleep(0.2)
+        yield Server(base, process, log_path)
     finally:
         process.terminate()
         try:
-            process.wait(timeout=15)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
         log_file.close()
 
 
-def measure(base: str, paths: list[str], args: argparse.Namespace, label: str) -> LoadResult:
-    run_load(base, paths, connections=args.connections, seconds=args.warmup,
+# --- measurements -------------------------------------------------------------------------------
+
+
+@dataclass
+class Zipf:
+    result: LoadResult
+    hit_rate: float
+    rss_mb: list[float]
+    stored: int
+    built: int
+
+
+@dataclass
+class SizeFigures:
+    stores: int
+    load: dict[str, float]
+    select: LoadResult
+    miss: LoadResult | None = None
+    zipf1: Zipf | None = None
+    zipf2: Zipf | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def show(label: str, r: LoadResult, note: str = "") -> None:
+    log(f"  {label:<40} {r.rps:>8,.0f} req/s  p50 {r.p50_ms:6.2f} ms  p99 {r.p99_ms:7.2f} ms"
+        f"  errors {r.errors}{('  ' + note) if note else ''}")
+
+
+def measure(base: str, paths: list[str], args: argparse.Namespace, label: str,
+            connections: int | None = None) -> LoadResult:
+    run_load(base, paths, connections=connections or args.connections, seconds=args.warmup,
              force_python=args.python_client)
-    result = run_load(base, paths, connections=args.connections, seconds=args.seconds,
-                      force_python=args.python_client)
-    log(f"  {label:<34} {result.rps:>9,.0f} req/s   p50 {result.p50_ms:6.2f} ms   "
-        f"p99 {result.p99_ms:6.2f} ms   errors {result.errors}   ({result.tool})")
+    result = run_load(base, paths, connections=connections or args.connections,
+                      seconds=args.seconds, force_python=args.python_client)
+    show(label, result)
     return result
 
 
-# --- rendering ----------------------------------------------------------------------------------
+def zipf_paths(tokens: list[tuple[str, str]], s: float, count: int, seed: int) -> list[str]:
+    """``count`` scan paths drawn from a Zipf law over every code: the code of rank k (a random
+    order of the codes) with probability ∝ k^-s."""
+    rng = random.Random(seed)
+    order = list(range(len(tokens)))
+    rng.shuffle(order)
+    weights, total = [], 0.0
+    for k in range(1, len(tokens) + 1):
+        total += k ** -s
+        weights.append(total)
+    ranks = rng.choices(range(len(tokens)), cum_weights=weights, k=count)
+    return [f"/api/v1/scan/{tokens[order[r]][1]}" for r in ranks]
 
 
-def time_call(fn: object, n: int) -> float:
-    assert callable(fn)
-    started = time.perf_counter()
-    for _ in range(n):
-        fn()
-    return (time.perf_counter() - started) / n * 1e3
+def zipf_run(server: Server, paths: list[str], args: argparse.Namespace, label: str) -> Zipf:
+    run_load(server.base, paths, connections=args.connections, seconds=args.warmup,
+             force_python=args.python_client)
+    before = server.cache_stats()
+    result = run_load(server.base, paths, connections=args.connections, seconds=args.seconds,
+                      force_python=args.python_client)
+    after = server.cache_stats()
+
+    def delta(key: str) -> int:
+        return sum(after[p][key] - before.get(p, {}).get(key, 0) for p in after)
+
+    hits, misses = delta("hits"), delta("misses")
+    z = Zipf(result, hits / max(hits + misses, 1), server.rss_mb(), delta("stored_reads"),
+             delta("built_reads"))
+    show(label, result, f"hit rate {z.hit_rate:.1%}, RSS "
+         + "/".join(f"{r:.0f}" for r in z.rss_mb) + " MB")
+    return z
 
 
-def bare_qrcode_png(url: str) -> bytes:
-    import qrcode
-
-    buffer = io.BytesIO()
-    qrcode.make(url).save(buffer)
-    return buffer.getvalue()
+# --- staleness through the replica --------------------------------------------------------------
 
 
-# --- staleness ----------------------------------------------------------------------------------
-
-
-async def staleness(a: str, b: str, store_id: str, token: str, dept: str,
-                    rounds: int) -> list[float]:
-    """Seconds from a record committed through A to B's scan showing it."""
+async def visibility(base: str, stores: list[tuple[str, str]], dept: str,
+                     changes: int) -> tuple[list[float], int]:
+    """Seconds from a record committed (through the service) to a scan showing it; and how many
+    scans answered other than 200 meanwhile (the first one is logged)."""
     headers = {"Authorization": f"Bearer {dept}"}
-    out = []
+    out: list[float] = []
+    failures = 0
+    rng = random.Random(11)
+
+    async def records(client: httpx.AsyncClient, token: str) -> int | None:
+        nonlocal failures
+        response = await client.get(f"{base}/api/v1/scan/{token}")
+        if response.status_code == 200:
+            return len(response.json()["records"])
+        failures += 1
+        if failures == 1:
+            log(f"  a scan answered {response.status_code}: {response.text[:300]}")
+        return None
+
     async with httpx.AsyncClient(timeout=10) as client:
-        for i in range(rounds):
-            before = len((await client.get(f"{b}/api/v1/scan/{token}")).json()["records"])
+        for i in range(changes):
+            store_id, token = rng.choice(stores)
+            before = None
+            while before is None:
+                before = await records(client, token)
             body = {"kind": "inspection", "result": "pass", "title": f"复查 {i}",
                     "occurred_on": date.today().isoformat()}
-            r = await client.post(f"{a}/api/v1/subjects/{store_id}/records", headers=headers,
+            r = await client.post(f"{base}/api/v1/subjects/{store_id}/records", headers=headers,
                                   json=body)
             r.raise_for_status()
             committed = time.perf_counter()
             while True:
-                scan = (await client.get(f"{b}/api/v1/scan/{token}")).json()
-                if len(scan["records"]) > before:
+                now = await records(client, token)
+                if now is not None and now > before:
                     out.append(time.perf_counter() - committed)
                     break
-                if time.perf_counter() - committed > 5:
+                if time.perf_counter() - committed > 10:
                     out.append(float("inf"))
                     break
-    return out
+                if now is None:
+                    await asyncio.sleep(0.01)
+            await asyncio.sleep(0.05)
+    return out, failures
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 # --- main ---------------------------------------------------------------------------------------
@@ -267,101 +281,293 @@ async def staleness(a: str, b: str, store_id: str, token: str, dept: str,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--stores", type=int, default=100_000)
-    parser.add_argument("--enterprises", type=int, default=20_000)
-    parser.add_argument("--codes", type=int, default=20_000, help="distinct codes scanned")
+    parser.add_argument("--sizes", default="10000,100000,1000000",
+                        help="store counts, ascending (comma-separated)")
+    parser.add_argument("--quick", action="store_true",
+                        help="10 000 and 50 000 stores, 4 s passes")
+    parser.add_argument("--zipf-s", type=float, default=1.1)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=4.0)
+    parser.add_argument("--changes", type=int, default=100,
+                        help="records added during the replica staleness run")
     parser.add_argument("--python-client", action="store_true", help="do not use wrk")
+    parser.add_argument("--skip-regrade", action="store_true")
+    parser.add_argument("--skip-rebuild", action="store_true",
+                        help="after the regrade, do not time the rebuild of the stored profiles"
+                             " it made stale (the growth steps time profile building anyway)")
+    parser.add_argument("--skip-replica", action="store_true")
+    parser.add_argument("--skip-png", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
     args = parser.parse_args()
+    if args.quick:
+        args.sizes, args.seconds, args.warmup = "10000,50000", 4.0, 2.0
+        args.changes = min(args.changes, 40)
+    sizes = sorted(int(s) for s in args.sizes.split(","))
 
     import pgserver
 
     workdir = Path(tempfile.mkdtemp(prefix="xinyi-bench-", dir="/tmp"))
+    os.chmod(workdir, 0o755)
     logs = workdir / "logs"
     logs.mkdir()
     log(f"xinyi-api benchmark — {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
         f"load generator: {'wrk' if have_wrk() and not args.python_client else 'python'}")
-    log(f"data directory {workdir}")
-    server = pgserver.get_server(  # type: ignore[attr-defined]
-        workdir / "pgdata", cleanup_mode="stop")
+    log(f"data directory {workdir}; sizes {', '.join(f'{s:,}' for s in sizes)} stores")
+    server = pgserver.get_server(workdir / "pgdata", cleanup_mode="stop")  # type: ignore[attr-defined]
+    figures: list[SizeFigures] = []
+    bare: LoadResult | None = None
+    today = date.today()
     try:
         url = server.get_uri()
-        log("loading data …")
-        asyncio.run(load_data(url, args.stores, args.enterprises))
-        tokens = asyncio.run(code_tokens(url, args.codes))
-        dept = asyncio.run(department_token(url))
+        asyncio.run(prepare(url))
         env = {"DATABASE_URL": url, "XINYI_SECRET_KEY": SECRET, "XINYI_LOG_LEVEL": "WARNING",
                "XINYI_PUBLIC_BASE_URL": BASE_URL, "XINYI_DB_POOL_MAX": "10"}
-        ids = [store for store, _ in tokens]
+        dept = asyncio.run(department_token(url))
+        rng = random.Random(7)
+        for size in sizes:
+            log(f"\n== {size:,} stores ==")
+            started = time.perf_counter()
+            load = asyncio.run(grow(url, size, workdir, today))
+            log(f"  grown in {time.perf_counter() - started:.0f} s: {load['subjects']:,} new "
+                f"subjects; rows {load['rows']:.0f} s, graded {load['graded']:.0f} s, "
+                f"profiles built {load['profiles']:.0f} s")
+            tokens = asyncio.run(store_tokens(url, workdir))
+            ids = [s for s, _ in tokens]
+            sample = rng.sample(ids, min(20_000, len(ids)))
+            if bare is None:
+                with serve("bench.baselines:bare_app", free_port(), env, logs) as srv:
+                    bare = measure(srv.base, [f"/bare/{i}" for i in sample], args,
+                                   "bare Litestar (no I/O)")
+            with serve("bench.baselines:select_app", free_port(), env, logs) as srv:
+                select = measure(srv.base, [f"/select/{i}" for i in sample], args,
+                                 "Litestar + 1 asyncpg PK select")
+            fig = SizeFigures(size, load, select)
+            figures.append(fig)
+            zipf = zipf_paths(tokens, args.zipf_s, 400_000, seed=size)
+            shuffled = [f"/api/v1/scan/{t}" for _, t in rng.sample(tokens, len(tokens))]
+            with serve("xinyi_api.asgi:app_from_env", free_port(), env, logs) as srv:
+                # Each code once (a fresh worker: every scan a miss, answered from the stored
+                # profile) — as long as the pass is shorter than the list.
+                if len(shuffled) >= 60_000:
+                    fig.miss = run_load(srv.base, shuffled, connections=args.connections,
+                                        seconds=args.seconds, force_python=args.python_client)
+                    stats = srv.cache_stats()
+                    hits = sum(s["hits"] for s in stats.values())
+                    show("xinyi-api scan, miss (each code once)", fig.miss,
+                         f"stored reads {sum(s['stored_reads'] for s in stats.values()):,}, "
+                         f"built {sum(s['built_reads'] for s in stats.values()):,}, "
+                         f"hits {hits:,}")
+                else:
+                    cold = run_once(srv.base, shuffled[:20_000], connections=16)
+                    show("xinyi-api scan, miss (each code once)", cold,
+                         "python client, 16 connections")
+                    fig.extra["miss_python"] = cold
+                fig.zipf1 = zipf_run(srv, zipf, args, f"xinyi-api Zipf s={args.zipf_s}, 1 worker")
+                if size == sizes[0]:
+                    uniform = [f"/api/v1/scan/{t}" for _, t in tokens[:20_000]]
+                    run_once(srv.base, uniform, connections=16)
+                    fig.extra["cached"] = measure(srv.base, uniform, args,
+                                                  "xinyi-api scan, cached (uniform)")
+                    pages = [f"/C/{t}" for _, t in tokens[:20_000]]
+                    run_once(srv.base, pages, connections=16)
+                    fig.extra["h5"] = measure(srv.base, pages, args, "xinyi-api H5 page, cached")
+                    if not args.skip_png:
+                        fig.extra.update(png(srv.base, tokens, args))
+            with serve("xinyi_api.asgi:app_from_env", free_port(), env, logs, workers=2) as srv:
+                fig.zipf2 = zipf_run(srv, zipf, args,
+                                     f"xinyi-api Zipf s={args.zipf_s}, 2 workers")
+            size_mb = asyncio.run(database_sizes(url))
+            fig.extra["sizes"] = size_mb
+            log("  database: " + ", ".join(f"{k} {v:,.0f} MB" for k, v in size_mb.items()))
 
-        log(f"\nrequests at {args.connections} connections, {args.seconds:.0f} s each "
-            f"(after {args.warmup:.0f} s warm-up), {len(tokens):,} distinct codes/ids:")
-        with serve("bench.baselines:bare_app", free_port(), env, logs) as base:
-            bare = measure(base, [f"/bare/{i}" for i in ids], args, "bare Litestar (no I/O)")
-        with serve("bench.baselines:select_app", free_port(), env, logs) as base:
-            select = measure(base, [f"/select/{i}" for i in ids], args,
-                             "Litestar + 1 asyncpg PK select")
-        port_a, port_b = free_port(), free_port()
-        with serve("xinyi_api.asgi:app_from_env", port_a, env, logs) as a:
-            scan_paths = [f"/api/v1/scan/{t}" for _, t in tokens]
-            # One pass over every code first: it fills the profile cache, and it measures the
-            # miss path (token verification + one REPEATABLE READ load of the profile).
-            cold = run_once(a, scan_paths, connections=16)
-            log(f"  {'xinyi-api scan, cache miss (1st)':<34} {cold.rps:>9,.0f} req/s   "
-                f"p50 {cold.p50_ms:6.2f} ms   p99 {cold.p99_ms:6.2f} ms   errors {cold.errors}"
-                f"   (each code once, 16 connections)")
-            scan = measure(a, scan_paths, args, "xinyi-api scan (JSON), cached")
-            run_once(a, [f"/C/{t}" for _, t in tokens], connections=16)
-            h5 = measure(a, [f"/C/{t}" for _, t in tokens], args, "xinyi-api H5 page, cached")
-
-            log("\nPNG rendering:")
-            sample_url = code_url(BASE_URL, tokens[0][1])
-            bare_ms = time_call(lambda: bare_qrcode_png(sample_url), 100)
-            render_ms = time_call(lambda: render.render_png(sample_url), 100)
-            log(f"  in-process: bare qrcode.make + PNG {bare_ms:.2f} ms, "
-                f"render_png {render_ms:.2f} ms")
-            rng = random.Random(7)
-            # Each code once, at one of the served variants (other sizes are refused).
-            uncached_paths = [f"/api/v1/codes/{t}.png?scale={rng.choice(render.SERVED_SCALES)}"
-                              f"&border={rng.choice(render.SERVED_BORDERS)}" for _, t in tokens]
-            uncached = run_load(a, uncached_paths, connections=args.connections,
-                                seconds=args.seconds / 2, force_python=args.python_client)
-            # Renders queued when the load stopped still run; let them finish first.
-            time.sleep(3)
-            cached_paths = [f"/api/v1/codes/{t}.png" for _, t in tokens[:200]]
-            run_load(a, cached_paths, connections=8, seconds=2, force_python=args.python_client)
-            cached = run_load(a, cached_paths, connections=args.connections,
-                              seconds=args.seconds / 2, force_python=args.python_client)
-            for label, r in (("PNG uncached (render each)", uncached),
-                             ("PNG cached", cached)):
-                log(f"  {label:<34} {r.rps:>9,.0f} req/s   p50 {r.p50_ms:6.2f} ms   "
-                    f"p99 {r.p99_ms:6.2f} ms   errors {r.errors}")
-            if uncached.requests > len(uncached_paths):
-                log("  (note: the uncached run repeated paths; raise --codes)")
-
-            log("\nstaleness (record added via instance A, scan polled on instance B):")
-            with serve("xinyi_api.asgi:app_from_env", port_b, env, logs) as b:
-                store_id, token = tokens[1]
-                delays = asyncio.run(staleness(a, b, store_id, token, dept, rounds=20))
-            finite = [d for d in delays if d != float("inf")]
-            log(f"  median {statistics.median(delays) * 1e3:.1f} ms, "
-                f"max {max(delays) * 1e3:.1f} ms over {len(delays)} changes"
-                + ("" if len(finite) == len(delays) else " (SOME NEVER SHOWED)"))
-
-        log("\nratios:")
-        log(f"  scan / one-select baseline  {scan.rps / select.rps:6.0%}   (target ≥ 80 %)")
-        log(f"  scan / bare framework       {scan.rps / bare.rps:6.0%}   (aim ≥ 70 %)")
-        log(f"  H5 / bare framework         {h5.rps / bare.rps:6.0%}")
-        log(f"  PNG cached / uncached       {cached.rps / max(uncached.rps, 1e-9):6.1f}×   "
-            f"(target ≥ 20×)")
-        log(f"  staleness max               {max(delays) * 1e3:6.1f} ms (target < 1000 ms)")
+        largest = figures[-1]
+        if not args.skip_regrade:
+            largest.extra.update(regrade(url, env, workdir, rebuild=not args.skip_rebuild))
+        if not args.skip_replica:
+            largest.extra.update(replica_run(server, url, env, logs, workdir, dept, args))
+        summary(figures, bare, args)
     finally:
         server.cleanup()
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+async def database_sizes(url: str) -> dict[str, float]:
+    conn = await connect(url)
+    try:
+        rows = await conn.fetch(
+            "SELECT t, pg_total_relation_size(t::regclass) / 1048576.0 AS mb FROM unnest("
+            "ARRAY['scan_profiles', 'scan_codes', 'subjects', 'credit_records', 'grades',"
+            " 'codes']) AS t")
+        partitioned = await conn.fetch(
+            "SELECT p.relname AS t, sum(pg_total_relation_size(i.inhrelid)) / 1048576.0 AS mb"
+            " FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent"
+            " WHERE p.relname IN ('grade_history', 'audit_log') GROUP BY p.relname")
+        total = await conn.fetchval("SELECT pg_database_size(current_database()) / 1048576.0")
+    finally:
+        await conn.close()
+    out = {r["t"]: float(r["mb"]) for r in [*rows, *partitioned]}
+    out["database"] = float(total)
+    return out
+
+
+def png(base: str, tokens: list[tuple[str, str]], args: argparse.Namespace) -> dict[str, object]:
+    log("  PNG rendering:")
+    sample_url = code_url(BASE_URL, tokens[0][1])
+    started = time.perf_counter()
+    for _ in range(50):
+        render.render_png(sample_url)
+    log(f"    in-process render_png {(time.perf_counter() - started) / 50 * 1e3:.2f} ms")
+    rng = random.Random(7)
+    uncached_paths = [f"/api/v1/codes/{t}.png?scale={rng.choice(render.SERVED_SCALES)}"
+                      f"&border={rng.choice(render.SERVED_BORDERS)}" for _, t in tokens[:20_000]]
+    uncached = run_load(base, uncached_paths, connections=args.connections,
+                        seconds=args.seconds / 2, force_python=args.python_client)
+    time.sleep(3)
+    cached_paths = [f"/api/v1/codes/{t}.png" for _, t in tokens[:200]]
+    run_load(base, cached_paths, connections=8, seconds=2, force_python=args.python_client)
+    cached = run_load(base, cached_paths, connections=args.connections,
+                      seconds=args.seconds / 2, force_python=args.python_client)
+    show("  PNG uncached (render each)", uncached)
+    show("  PNG cached", cached)
+    return {"png_uncached": uncached, "png_cached": cached}
+
+
+def regrade(url: str, env: dict[str, str], workdir: Path, *,
+            rebuild: bool = True) -> dict[str, object]:
+    """``xinyi-api regrade`` of every subject, as an operator runs it; then with every grade
+    changed (the grades deleted first: a new rule version is the same work); then the stored
+    profiles those changes made dirty, rebuilt by the job ``codes.profiles``."""
+    log("\nfull regrade (xinyi-api regrade):")
+    cli = [sys.executable, "-m", "xinyi_api.cli"]
+    out: dict[str, object] = {}
+    full_env = {**os.environ, **env, "XINYI_DATA_DIR": str(workdir)}
+    for label, prepare_sql in (("unchanged", None), ("every grade new", "DELETE FROM grades")):
+        if prepare_sql:
+            started = time.perf_counter()
+            asyncio.run(_execute(url, prepare_sql))
+            log(f"  ({prepare_sql}: {time.perf_counter() - started:.0f} s)")
+        started = time.perf_counter()
+        done = subprocess.run([*cli, "regrade", "--batch-size", "5000"], env=full_env,
+                              capture_output=True, text=True, cwd=ROOT, check=False)
+        elapsed = time.perf_counter() - started
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr)
+        log(f"  {label:<20} {elapsed:7.0f} s   {done.stdout.strip().splitlines()[-1]}")
+        out[f"regrade_{label}"] = elapsed
+    dirty = asyncio.run(_fetchval(url, "SELECT count(*) FROM scan_codes WHERE dirty"))
+    if not rebuild:
+        log(f"  ({dirty:,} stored profiles left stale; not rebuilt: --skip-rebuild)")
+        out["profiles_dirty"] = dirty
+        return out
+    started = time.perf_counter()
+    done = subprocess.run([*cli, "jobs", "run", "codes.profiles"], env=full_env,
+                          capture_output=True, text=True, cwd=ROOT, check=False)
+    elapsed = time.perf_counter() - started
+    log(f"  stored profiles rebuilt {elapsed:7.0f} s   ({dirty:,} dirty; "
+        f"{done.stdout.strip()[-80:]})")
+    out["profiles_rebuilt"] = elapsed
+    out["profiles_dirty"] = dirty
+    return out
+
+
+async def _execute(url: str, sql: str) -> None:
+    conn = await connect(url)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def _fetchval(url: str, sql: str) -> object:
+    conn = await connect(url)
+    try:
+        return await conn.fetchval(sql)
+    finally:
+        await conn.close()
+
+
+def replica_run(server: object, url: str, env: dict[str, str], logs: Path, workdir: Path,
+                dept: str, args: argparse.Namespace) -> dict[str, object]:
+    """Two workers reading from a streaming replica under the Zipf load; records added through
+    the service and the scan polled until it shows each."""
+    log("\nreplica (pg_basebackup -R, a second server; XINYI_READ_DATABASE_URL):")
+    info = server.get_postmaster_info()  # type: ignore[attr-defined]
+    started = time.perf_counter()
+    with streaming_replica(str(info.socket_dir), info.port, workdir / "cluster") as replica:
+        log(f"  replica up in {time.perf_counter() - started:.0f} s")
+        dbname = urlsplit(url).path.lstrip("/")  # pgserver's URL: …/postgres?host=/tmp/…
+        renv = {**env, "XINYI_READ_DATABASE_URL": replica.url(dbname)}
+        tokens = asyncio.run(store_tokens(url, workdir))
+        zipf = zipf_paths(tokens, args.zipf_s, 400_000, seed=99)
+        with serve("xinyi_api.asgi:app_from_env", free_port(), renv, logs, workers=2) as srv:
+            run_load(srv.base, zipf, connections=args.connections, seconds=args.warmup,
+                     force_python=args.python_client)
+            holder: dict[str, LoadResult] = {}
+            duration = max(args.seconds, args.changes * 0.12)
+
+            def load() -> None:
+                holder["r"] = run_load(srv.base, zipf, connections=args.connections,
+                                       seconds=duration, force_python=args.python_client)
+
+            thread = threading.Thread(target=load)
+            thread.start()
+            delays, failures = asyncio.run(visibility(srv.base, rng_pick(tokens), dept,
+                                                      args.changes))
+            thread.join()
+            stats = srv.cache_stats()
+        show("Zipf, 2 workers, replica reads", holder["r"])
+    stale = sum(s["replica_stale_reads"] for s in stats.values())
+    finite = [d for d in delays if d != float("inf")]
+    log(f"  change → visible on a scan: median {statistics.median(delays) * 1e3:.1f} ms, "
+        f"p99 {percentile(delays, 0.99) * 1e3:.1f} ms, max {max(delays) * 1e3:.1f} ms over "
+        f"{len(delays)} changes{'' if len(finite) == len(delays) else ' (SOME NEVER SHOWED)'};"
+        f" replica reads redone on the primary: {stale:,}; scans not 200: {failures}")
+    return {"replica_load": holder["r"], "replica_delays": delays}
+
+
+def rng_pick(tokens: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return random.Random(5).sample(tokens, min(1000, len(tokens)))
+
+
+def summary(figures: list[SizeFigures], bare: LoadResult | None,
+            args: argparse.Namespace) -> None:
+    log("\n== summary ==")
+    log(f"{'stores':>10} {'select':>8} {'miss':>8} {'Zipf 1w':>8} {'hit':>6} {'p99':>8} "
+        f"{'Zipf 2w':>8} {'hit':>6} {'p99':>8} {'RSS/worker MB':>14}")
+    for f in figures:
+        z1, z2 = f.zipf1, f.zipf2
+        assert z1 is not None and z2 is not None
+        miss = f"{f.miss.rps:8,.0f}" if f.miss else f"{'—':>8}"
+        log(f"{f.stores:>10,} {f.select.rps:8,.0f} {miss} {z1.result.rps:8,.0f} "
+            f"{z1.hit_rate:6.1%} {z1.result.p99_ms:7.1f}ms {z2.result.rps:8,.0f} "
+            f"{z2.hit_rate:6.1%} {z2.result.p99_ms:7.1f}ms "
+            f"{'/'.join(f'{r:.0f}' for r in z2.rss_mb):>14}")
+    first, last = figures[0], figures[-1]
+    assert first.zipf1 and last.zipf1 and last.zipf2 and first.zipf2
+    log("\nratios (targets):")
+    if last.miss:
+        log(f"  miss / one-select ({last.stores:,})        {last.miss.rps / last.select.rps:6.0%}"
+            "   (≥ 80 %)")
+    best = max(last.zipf1.result.rps, last.zipf2.result.rps)
+    log(f"  Zipf / one-select ({last.stores:,})        {best / last.select.rps:6.2f}×"
+        "   (≥ 1.5×; the better of 1 and 2 workers)")
+    for w, a, b in (("1 worker", first.zipf1, last.zipf1), ("2 workers", first.zipf2, last.zipf2)):
+        log(f"  Zipf p99 {last.stores:,} / {first.stores:,} ({w})   "
+            f"{b.result.p99_ms / a.result.p99_ms:6.2f}×   (≤ 1.2×)")
+    if bare is not None and "cached" in first.extra:
+        cached = first.extra["cached"]
+        assert isinstance(cached, LoadResult)
+        log(f"  cached scan / bare framework      {cached.rps / bare.rps:6.0%}   (aim ≥ 70 %)")
+    for key in ("regrade_unchanged", "regrade_every grade new", "profiles_rebuilt"):
+        if key in last.extra:
+            log(f"  {key:<32} {last.extra[key]:7.0f} s")
+    if "replica_delays" in last.extra:
+        delays = last.extra["replica_delays"]
+        assert isinstance(delays, list)
+        log(f"  replica change visible, p99       {percentile(delays, 0.99) * 1e3:7.1f} ms"
+            "   (< 1000 ms)")
 
 
 if __name__ == "__main__":

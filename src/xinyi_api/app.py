@@ -25,7 +25,8 @@ from xinyi_api.codes.runtime import CodesRuntime, codes_lifespan
 from xinyi_api.consumers.context import ClientAddressMiddleware
 from xinyi_api.db.embedded import EmbeddedPostgres
 from xinyi_api.db.migrate import migrate
-from xinyi_api.db.pool import Database, create_pool
+from xinyi_api.db.partitions import ensure_ahead
+from xinyi_api.db.pool import direct_connection, open_database
 from xinyi_api.deps import DEPENDENCIES
 from xinyi_api.errors import problem_details_plugin
 from xinyi_api.inputs.body import GuardedRequest
@@ -58,36 +59,30 @@ async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
         with_database_url(platform, embedded.url)
     settings = platform.settings
     assert settings.database_url is not None
-    write = await create_pool(settings.database_url, min_size=settings.db_pool_min,
-                              max_size=settings.db_pool_max,
-                              acquire_timeout=settings.db_acquire_timeout)
-    read = write
+    db = await open_database(settings)
+    write = db.write
     try:
-        if settings.read_database_url:
-            read = await create_pool(settings.read_database_url, min_size=settings.db_pool_min,
-                                     max_size=settings.db_pool_max,
-                                     acquire_timeout=settings.db_acquire_timeout)
-        async with write.acquire() as conn:
-            if settings.migrate_on_start:
+        if settings.migrate_on_start:
+            async with direct_connection(settings) as conn:  # a session lock: not via a pooler
                 applied = await migrate(conn, platform.migration_sources)
                 for m in applied:
                     log.info("applied migration %s/%s", m.source, m.name)
                 await ensure_keys(conn, settings.secret_key)
+                await ensure_ahead(conn)  # partitions for today, even if the job did not run
+        async with write.acquire() as conn:
             await warn_if_schedule_missing(conn, platform.clock.today())
         keys = KeyStore(write, settings.secret_key)
         await keys.load()
-        key_watcher = KeyWatcher(keys, settings.database_url)
+        key_watcher = KeyWatcher(keys, settings.direct_url or settings.database_url)
         await key_watcher.start()
-        platform.db_ = Database(write=write, read=read)
+        platform.db_ = db
         platform.key_store_ = keys
         platform.key_watcher = key_watcher
         yield
     finally:
         if key_watcher is not None:
             await key_watcher.stop()
-        await write.close()
-        if read is not write:
-            await read.close()
+        await db.close()
         if embedded is not None:
             await asyncio.to_thread(embedded.stop)
 

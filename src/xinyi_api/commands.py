@@ -157,9 +157,11 @@ def run(settings: Settings, job: Callable[[asyncpg.Connection], Awaitable[T]]) -
     from xinyi_api.db.pool import connect
 
     async def main() -> T:
-        assert settings.database_url is not None
+        # The command's own session (advisory locks of migrations and batch runs): never
+        # through a transaction-mode pooler.
+        assert settings.direct_url is not None
         try:
-            conn = await connect(settings.database_url)
+            conn = await connect(settings.direct_url)
         except (OSError, asyncpg.PostgresError) as exc:
             raise click.ClickException(f"cannot reach the database: {exc}") from None
         try:
@@ -174,10 +176,12 @@ async def migrate_all(conn: asyncpg.Connection, settings: Settings) -> list[str]
     """Apply every pending migration (the core's and every package's) and make sure the signing
     keys exist; the names applied."""
     from xinyi_api.db.migrate import migrate
+    from xinyi_api.db.partitions import ensure_ahead
     from xinyi_api.keys import ensure_keys
 
     applied = await migrate(conn, platform_for(settings).migration_sources)
     await ensure_keys(conn, settings.secret_key)
+    await ensure_ahead(conn)
     return [f"{m.source}/{m.name}" for m in applied]
 
 

@@ -202,13 +202,15 @@ def regrade(due: bool, batch_size: int, as_of: datetime | None) -> None:
     today = today_of(settings, as_of)
 
     with database(settings) as s:
-        assert s.database_url is not None
-        url = s.database_url
+        assert s.direct_url is not None
+        url = s.direct_url
 
         async def job() -> str:
             from xinyi_api.db.pool import connect
 
             conn = await connect(url)
+            # A second connection: one batch is stored while the next is graded.
+            second = await connect(url)
             try:
                 with Progress("[progress.description]{task.description}", BarColumn(),
                               MofNCompleteColumn(), TimeRemainingColumn(),
@@ -216,10 +218,12 @@ def regrade(due: bool, batch_size: int, as_of: datetime | None) -> None:
                     task = bar.add_task("regrading", total=None)
                     report = await run_regrade(
                         conn, grader, today, batch_size=batch_size, due_only=due,
+                        second=second,
                         progress=lambda done, total: bar.update(task, completed=done,
                                                                 total=total),
                     )
             finally:
+                await second.close()
                 await conn.close()
             verb = "resumed run" if report.resumed else "run"
             return f"{verb} {report.run_id}: {report.processed} subjects regraded"

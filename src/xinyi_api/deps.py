@@ -4,6 +4,9 @@ their own (``codes.deps``: ``signer``; ``persons.deps``: ``persons``; ``scenario
 
 from __future__ import annotations
 
+from typing import Any
+
+from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
@@ -16,8 +19,18 @@ from xinyi_api.settings import Settings
 from xinyi_api.state import platform_of
 
 
-def _db(state: State) -> Database:
-    return platform_of(state).db
+WRITING_ROLES = frozenset({"department", "operator", "merchant"})
+"""Callers who change public data: their reads go to the primary, so they see their own writes
+at once (a replica may lag by a few milliseconds)."""
+
+
+def _db(state: State, request: Request[Any, Any, Any]) -> Database:
+    db = platform_of(state).db
+    if db.has_replica:
+        user = request.scope.get("user")
+        if getattr(user, "role", None) in WRITING_ROLES:
+            return db.primary_only
+    return db
 
 
 def _grader(state: State) -> Grader:

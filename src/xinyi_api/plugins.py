@@ -24,6 +24,7 @@ ENTRY_POINT_GROUP = "xinyi_api.plugins"
 
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "xinyi_api.health",
+    "xinyi_api.db.plugin",
     "xinyi_api.subjects.plugin",
     "xinyi_api.records.plugin",
     "xinyi_api.grading.plugin",

@@ -36,6 +36,17 @@ class Settings:
     """``DATABASE_URL``; ``None`` runs an embedded PostgreSQL in ``data_dir``."""
     read_database_url: str | None = None
     """``XINYI_READ_DATABASE_URL``: a read replica for public reads; defaults to the primary."""
+    direct_database_url: str | None = None
+    """``XINYI_DIRECT_DATABASE_URL``: the primary *without* a pooler in between, for what needs
+    a session of its own (LISTEN, migrations under a session lock, the CLI); defaults to
+    ``DATABASE_URL``."""
+    scan_cache_mb: int = 128
+    """``XINYI_SCAN_CACHE_MB``: bytes of scan profiles (JSON, pages) each worker keeps in
+    memory (the LRU's bound; the rest of a worker's memory does not grow with the codes)."""
+    db_pooler: str = "none"
+    """``XINYI_DB_POOLER``: ``transaction`` when ``DATABASE_URL`` / ``XINYI_READ_DATABASE_URL``
+    go through a transaction-mode pooler (PgBouncer): no prepared statements, no session state;
+    ``none`` (direct connections)."""
     data_dir: Path = Path(".xinyi")
     db_pool_min: int = 2
     db_pool_max: int = 10
@@ -112,6 +123,15 @@ class Settings:
     def embedded(self) -> bool:
         return self.database_url is None
 
+    @property
+    def behind_pooler(self) -> bool:
+        return self.db_pooler == "transaction"
+
+    @property
+    def direct_url(self) -> str | None:
+        """Where a session of its own goes: ``XINYI_DIRECT_DATABASE_URL``, else ``DATABASE_URL``."""
+        return self.direct_database_url or self.database_url
+
     def with_database(self, url: str) -> Settings:
         """The same settings pointing at ``url`` (used after an embedded server starts)."""
         return replace(self, database_url=url)
@@ -124,6 +144,9 @@ class Settings:
         settings = cls(
             database_url=_opt(env, "DATABASE_URL", _postgres_url),
             read_database_url=_opt(env, "XINYI_READ_DATABASE_URL", _postgres_url),
+            direct_database_url=_opt(env, "XINYI_DIRECT_DATABASE_URL", _postgres_url),
+            db_pooler=_get(env, "XINYI_DB_POOLER", _pooler, "none"),
+            scan_cache_mb=_get(env, "XINYI_SCAN_CACHE_MB", _int_range(8, 65536), 128),
             data_dir=data_dir,
             db_pool_min=_get(env, "XINYI_DB_POOL_MIN", _int_range(0, 500), 2),
             db_pool_max=_get(env, "XINYI_DB_POOL_MAX", _int_range(1, 500), 10),
@@ -176,6 +199,9 @@ class Settings:
             raise SettingsError("XINYI_WECHAT_SECRET" if settings.wechat_secret is None
                                 else "XINYI_WECHAT_APPID",
                                 "XINYI_WECHAT_APPID and XINYI_WECHAT_SECRET go together")
+        if settings.behind_pooler and settings.direct_database_url is None:
+            raise SettingsError("XINYI_DIRECT_DATABASE_URL", "is required with XINYI_DB_POOLER "
+                                "(LISTEN and migrations need a direct connection)")
         if settings.db_pool_min > settings.db_pool_max:
             raise SettingsError("XINYI_DB_POOL_MIN", "must not exceed XINYI_DB_POOL_MAX")
         if not settings.secret_key:
@@ -276,6 +302,14 @@ def _postgres_url(raw: str) -> str:
     if not re.match(r"^postgres(ql)?://", raw):
         raise ValueError("must be a postgresql:// URL")
     return raw
+
+
+def _pooler(raw: str) -> str:
+    value = raw.strip().lower()
+    if value in {"transaction", "none"}:
+        return value
+    raise ValueError("must be 'transaction' (a transaction-mode pooler such as PgBouncer) or "
+                     "'none'")
 
 
 def _base_url(raw: str) -> str:

@@ -84,6 +84,10 @@ async def test_forged_version_2_tokens_cost_no_pairing_and_one_signature_per_cod
 ) -> None:
     """The server never verifies a BLS signature (a pairing, ~1.5 ms): it confirms a token
     against the code row by recomputing the code's own token, once per code and worker."""
+    # No stored profile (and no stored token digest, which would answer without any signature):
+    # the background builders stay off, so the cold path is the one measured.
+    for c in (client, second_client):
+        in_app(c, c.app.state.codes.materialiser.stop)
     _, store = await business(client, dept_headers)
     code = await code_of(client, store["id"])
     key_number, serial = peek_key_number(code["token"]), code["serial"]

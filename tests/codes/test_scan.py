@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import logging
 import re
 from pathlib import Path
 
 import asyncpg
+import pytest
 
 from tests.codes.conftest import (
     Client,
@@ -150,6 +152,24 @@ async def test_a_repeated_scan_is_served_from_the_cache(
     for _ in range(3):
         assert (await client.get(f"/api/v1/scan/{token}")).status_code == 200
     assert profiles.hits == hits + 3
+
+
+async def test_a_worker_reports_what_its_scan_cache_did(
+    client: Client, dept_headers: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    # What the benchmark reads from each worker (kill -USR1 <pid> logs it).
+    _, store = await business(client, dept_headers)
+    token = token_of(store["code_url"])
+    runtime = client.app.state.codes
+    before = runtime.stats()
+    for _ in range(3):
+        assert (await client.get(f"/api/v1/scan/{token}")).status_code == 200
+    after = runtime.stats()
+    assert after["hits"] - before["hits"] == 2 and after["misses"] - before["misses"] == 1
+    assert after["entries"] >= 1 and after["bytes"] > 0
+    with caplog.at_level(logging.WARNING, logger="xinyi_api.codes.runtime"):
+        runtime.log_stats()
+    assert f"scan cache stats pid={after['pid']} hits={after['hits']}" in caplog.text
 
 
 async def test_a_new_record_shows_on_another_instances_scan_within_two_seconds(

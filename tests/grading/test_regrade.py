@@ -104,3 +104,40 @@ async def test_a_regrade_waits_for_another_transaction_grading_the_subject(
     finally:
         await first.close()
         await second.close()
+
+
+async def test_two_batches_in_flight_grade_everyone_and_a_failure_keeps_the_cursor_honest(
+        client, dept_headers, database_url) -> None:
+    ids = await _seed(client, dept_headers, 9)
+    conn, second = await connect(database_url), await connect(database_url)
+    try:
+        await conn.executemany(PENALTY, [(i, TODAY) for i in ids])
+        grader = Grader([PUBLIC_RULE])
+        today = client.app.state.clock.today()
+        calls = 0
+        original = grader.regrade
+
+        async def failing_third(c, batch, day):  # the third batch fails after the second began
+            nonlocal calls
+            calls += 1
+            if calls == 3:
+                raise Interrupt
+            return await original(c, batch, day)
+
+        grader.regrade = failing_third  # type: ignore[method-assign]
+        with pytest.raises(Interrupt):
+            await run_regrade(conn, grader, today, batch_size=2, second=second)
+        run = await conn.fetchrow("SELECT processed, last_subject FROM regrade_runs"
+                                  " WHERE finished_at IS NULL")
+        graded = {r["subject_id"] for r in await conn.fetch(
+            "SELECT subject_id FROM grades WHERE grade = 'D'")}
+        # The cursor is only past batches that committed, and everything before it is graded.
+        assert run["processed"] % 2 == 0 and run["processed"] <= 4
+        assert {i for i in sorted(ids) if i <= (run["last_subject"] or "")} <= graded
+        grader.regrade = original  # type: ignore[method-assign]
+        report = await run_regrade(conn, grader, today, batch_size=2, second=second)
+        assert report.resumed and report.processed == 9
+        assert await conn.fetchval("SELECT count(*) FROM grades WHERE grade = 'D'") == 9
+    finally:
+        await second.close()
+        await conn.close()

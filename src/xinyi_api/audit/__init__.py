@@ -185,7 +185,7 @@ async def seal(conn: asyncpg.Connection, *, wait: bool = True, batch: int = SEAL
                 hashes.append(digest)
                 prev_id, prev_hash = row["id"], digest
             moved = await conn.fetchval(q.seal_entries, ids, seqs, prev_ids, prev_hashes, hashes,
-                                        seq, prev_id, prev_hash)
+                                        seq, prev_id, prev_hash, min(r["at"] for r in rows))
             if moved is None:
                 raise RuntimeError("audit entries were sealed behind the chain-head lock")
         total += len(rows)

@@ -21,7 +21,9 @@ FROM audit_log WHERE hash IS NULL ORDER BY id LIMIT $1;
 
 -- name: seal_entries
 -- Give a batch its chain positions and hashes and advance the head, in one statement. The head
--- only moves when every row of the batch was still unsealed (else nothing is returned).
+-- only moves when every row of the batch was still unsealed (else nothing is returned). $9, the
+-- oldest `at` of the batch, keeps the look-up to the partitions that can hold it (monthly,
+-- migrations/0203_audit_log_partitioned.sql).
 WITH batch AS (
     SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[])
         AS b (id, seq, prev_id, prev_hash, hash)
@@ -29,7 +31,7 @@ WITH batch AS (
     UPDATE audit_log a
     SET seq = b.seq, prev_id = b.prev_id, prev_hash = b.prev_hash, hash = b.hash
     FROM batch b
-    WHERE a.id = b.id AND a.hash IS NULL
+    WHERE a.id = b.id AND a.hash IS NULL AND a.at >= $9::timestamptz
     RETURNING a.id
 )
 UPDATE audit_chain_head

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Generic, TypeVar
 
+import msgspec
+
 from xinyi_api.codes.schemas import ScanProfile
 
 K = TypeVar("K", bound=Hashable)
@@ -57,6 +59,10 @@ class LRU(Generic[K, V]):
     def pop(self, key: K) -> V | None:
         return self._data.pop(key, None)
 
+    def popitem(self) -> tuple[K, V]:
+        """Remove and return the least recently used entry."""
+        return self._data.popitem(last=False)
+
     def clear(self) -> None:
         self._data.clear()
 
@@ -67,9 +73,28 @@ class LRU(Generic[K, V]):
         return key in self._data
 
 
+AS_OF_KEY = b'"as_of":"'
+AS_OF_PAGE = "信息更新至 ".encode()
+
+
+def rebase_day(data: bytes, marker: bytes, built_on: date, today: date) -> bytes:
+    """``data`` (a profile's JSON or page, made for ``built_on``) with its "as of" date moved to
+    ``today``: the last ``marker`` followed by the ISO date it was made for. JSON escapes every
+    quote inside strings, so ``"as_of":"`` only occurs as the key; on the page the marker is the
+    last line's, after every name a department or merchant typed."""
+    if built_on == today:
+        return data
+    at = data.rfind(marker)
+    old = built_on.isoformat().encode()
+    if at < 0 or data[at + len(marker):at + len(marker) + 10] != old:
+        raise ValueError("no as-of date to move")
+    start = at + len(marker)
+    return data[:start] + today.isoformat().encode() + data[start + 10:]
+
+
 @dataclass(slots=True)
 class CachedProfile:
-    """A scan profile 扫码信息 with its pre-encoded JSON and (lazily) its H5 page."""
+    """A scan profile 扫码信息 as served: its JSON (and H5 page) bytes, decoded on demand."""
 
     serial: int
     key_number: int
@@ -80,12 +105,33 @@ class CachedProfile:
     """Records were selected for this day; the entry is stale from the next day on."""
     status: str
     """``active`` or ``replaced``."""
-    profile: ScanProfile | None
-    """``None`` for a replaced code."""
+    token_digest: bytes | None
+    """``token_digest`` of the code's genuine token: a scanned token is the code's only if its
+    digest is this one (``None``: its key is not live here — nothing matches)."""
     json: bytes = b""
+    html: bytes | None = None
+    """The H5 page, when it came with the entry (a stored profile); else rendered on first use."""
     json_response: RawResponse | None = None
     html_response: RawResponse | None = None
     loaded_at: float = field(default_factory=time.monotonic)
+    decoded: ScanProfile | None = None
+    source: str = "built"
+    """Where it came from: ``stored`` (scan_profiles) or ``built`` (here, from the tables)."""
+
+    @property
+    def profile(self) -> ScanProfile | None:
+        """The profile as a struct (decoded from the JSON on first use); ``None`` if replaced."""
+        if self.decoded is None and self.status == "active" and self.json:
+            self.decoded = msgspec.json.decode(self.json, type=ScanProfile)
+        return self.decoded
+
+    @property
+    def size(self) -> int:
+        """Bytes the entry holds, roughly (what the cache's byte bound counts)."""
+        return 400 + len(self.json) + len(self.html or b"") + (
+            3 * len(self.json) if self.decoded is not None else 0) + (
+            len(self.html_response.body) if self.html_response is not None
+            and self.html_response.body is not self.html else 0)
 
 
 class ProfileCache:
@@ -93,12 +139,17 @@ class ProfileCache:
 
     The cache only holds entries while ``enabled`` (the change listener is connected): without
     notifications nothing could tell it an entry went stale, so it then serves every scan from
-    the database instead.
+    the database instead. Bounded by entries and by bytes (``max_bytes``: the JSON, pages and
+    decoded profiles it holds), least recently used first out.
     """
 
-    def __init__(self, max_entries: int = 50_000, max_age: float = 300.0) -> None:
+    def __init__(self, max_entries: int = 200_000, max_age: float = 300.0, *,
+                 max_bytes: int = 128 * 1024 * 1024) -> None:
         self._entries: LRU[int, CachedProfile] = LRU(max_entries)
         self._by_subject: dict[str, set[int]] = {}
+        self._sizes: dict[int, int] = {}
+        self.bytes = 0
+        self.max_bytes = max_bytes
         self.max_age = max_age
         """Entries older than this many seconds are reloaded: a backstop, not the mechanism."""
         self.generation = 0
@@ -130,9 +181,24 @@ class ProfileCache:
             self._unindex(serial, old)
         for subject_id in entry.depends_on:
             self._by_subject.setdefault(subject_id, set()).add(entry.serial)
+        self._account(entry)
         return True
 
+    def resized(self, entry: CachedProfile) -> None:
+        """``entry`` grew (a page rendered, the profile decoded): count it, evict if needed."""
+        if self._entries.get(entry.serial) is entry:
+            self._account(entry)
+
+    def _account(self, entry: CachedProfile) -> None:
+        size = entry.size
+        self.bytes += size - self._sizes.get(entry.serial, 0)
+        self._sizes[entry.serial] = size
+        while self.bytes > self.max_bytes and len(self._entries) > 1:
+            serial, old = self._entries.popitem()
+            self._unindex(serial, old)
+
     def _unindex(self, serial: int, entry: CachedProfile) -> None:
+        self.bytes -= self._sizes.pop(serial, 0)
         for subject_id in entry.depends_on:
             serials = self._by_subject.get(subject_id)
             if serials is not None:
@@ -156,6 +222,8 @@ class ProfileCache:
         self.generation += 1
         self._entries.clear()
         self._by_subject.clear()
+        self._sizes.clear()
+        self.bytes = 0
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -56,6 +56,31 @@ def render_profile_page(profile: ScanProfile, programme: str) -> bytes:
     return template.render(p=profile, programme=programme).encode("utf-8")
 
 
+STYLE_PLACEHOLDER = b"<style></style>"
+
+
+@lru_cache(maxsize=1)
+def _style() -> bytes:
+    """The page's ``<style>`` element: the same on every page (nothing in it is per profile)."""
+    page = render_problem_page("unknown", "-")
+    start, end = page.index(b"<style>"), page.index(b"</style>") + len(b"</style>")
+    return page[start:end]
+
+
+def compact_page(page: bytes) -> bytes:
+    """A rendered page without its style sheet (for storing: it is most of a page's bytes)."""
+    style = _style()
+    if page.count(style) != 1:
+        raise ValueError("not a page of this template")
+    return page.replace(style, STYLE_PLACEHOLDER, 1)
+
+
+def expand_page(stored: bytes) -> bytes:
+    """The page ``compact_page`` made smaller, whole again. The placeholder comes first, in the
+    head, before anything typed by a user (escaped: it holds no ``<``)."""
+    return stored.replace(STYLE_PLACEHOLDER, _style(), 1)
+
+
 def render_problem_page(kind: ProblemKind, programme: str) -> bytes:
     """The friendly page for a forged / unknown (404) or replaced (410) code."""
     icon, heading, message, hint = _PROBLEMS[kind]

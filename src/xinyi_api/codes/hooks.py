@@ -12,6 +12,14 @@ Two lists on ``app.state`` let other modules add to a scan without touching this
     every worker rebuilds the profile within a second. A contributor that raises is logged and
     skipped: one broken scenario must not take the scan down.
 
+    Profiles are also stored (``scan_profiles``) and served for days, so a contributor whose
+    output depends on the *date* lowers ``draft.fresh_until`` to the last day it holds
+    (``draft.holds_until(day)``). A plain function is assumed to depend on the date (its
+    profiles are rebuilt every day); wrap it in ``Contributor(fn, date_aware=True)`` once it
+    lowers ``fresh_until`` itself, give it a ``fingerprint`` of the configuration its output
+    depends on (stored profiles built under another one are rebuilt) and, optionally, a ``many``
+    form that fills a whole batch of drafts in a few queries (the profile builder's bulk path).
+
 ``app.state.scan_hooks: list[ScanHook]``
     Async callables ``(principal, event) -> mapping | None`` run on every scan by a *logged-in*
     caller (anonymous scans never reach them, so the public hot path stays free of per-scan
@@ -23,7 +31,7 @@ Two lists on ``app.state`` let other modules add to a scan without touching this
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
@@ -33,7 +41,7 @@ import asyncpg
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.codes.schemas import Badge, ScanGrade, StoreRatingSummary
 
-__all__ = ["ProfileContributor", "ProfileDraft", "ScanEvent", "ScanHook"]
+__all__ = ["Contributor", "ProfileContributor", "ProfileDraft", "ScanEvent", "ScanHook"]
 
 
 @dataclass(slots=True)
@@ -50,10 +58,42 @@ class ProfileDraft:
     grade: ScanGrade | None
     badges: list[Badge] = field(default_factory=list)
     ratings: StoreRatingSummary | None = None
+    fresh_until: date | None = None
+    """The last day the profile stays right by the date alone (``None``: no such day); see
+    ``holds_until``."""
+
+    def holds_until(self, day: date | None) -> None:
+        """What was just added stays right through ``day`` only (``None``: for ever)."""
+        if day is not None and (self.fresh_until is None or day < self.fresh_until):
+            self.fresh_until = day
 
 
 ProfileContributor = Callable[[asyncpg.Connection, ProfileDraft], Awaitable[None]]
 """Adds badges / ratings to a profile being built (see the module docstring)."""
+
+ManyContributor = Callable[[asyncpg.Connection, Sequence[ProfileDraft]], Awaitable[None]]
+"""The batch form of a contributor: fills every draft of a batch (same effect as one call each)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Contributor:
+    """A profile contributor with what the stored profiles need to know about it.
+
+    ``one`` is the contributor itself; ``many`` its optional batch form; ``fingerprint`` names
+    the configuration its output depends on besides the data it reads (scenario definitions …);
+    ``date_aware``: it lowers ``draft.fresh_until`` whenever its output depends on the date.
+    """
+
+    one: ProfileContributor
+    many: ManyContributor | None = None
+    fingerprint: str = ""
+    date_aware: bool = False
+
+    async def __call__(self, conn: asyncpg.Connection, draft: ProfileDraft) -> None:
+        await self.one(conn, draft)
+
+    def __repr__(self) -> str:
+        return f"Contributor({getattr(self.one, '__qualname__', self.one)!r})"
 
 
 @dataclass(frozen=True, slots=True)

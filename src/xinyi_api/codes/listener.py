@@ -1,9 +1,13 @@
 """The change listener 变更监听: one LISTEN connection per worker that evicts stale profiles.
 
 Triggers (``migrations/0101_change_notifications.sql``) send ``NOTIFY xinyi_changes`` with the
-ids of the subjects whose grade, records, codes or details changed, on commit. Every worker
-holds one dedicated connection listening on that channel and evicts the matching scan profiles,
-so a change shows on every worker's next scan — typically within a few milliseconds.
+ids of the subjects whose grade, records, codes or details changed, on commit, after the id of
+the transaction (``<xid>:<ids>``, ``<xid>:*``; ``migrations/0104_scan_profiles.sql``). Every
+worker holds one dedicated connection listening on that channel — to the primary directly,
+never through a transaction-mode pooler (``Settings.direct_url``) — and evicts the matching scan
+profiles, so a change shows on every worker's next scan — typically within a few milliseconds.
+The transaction id goes to ``NotifiedChanges`` (``replica.py``: what a replica read must be past)
+and every notification wakes the stored-profile builder (``materialise.py``).
 
 Notifications sent while a worker is not listening are lost, so the cache is only trusted while
 the connection is up: it is cleared and switched off when the connection drops (or stops
@@ -16,10 +20,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 import asyncpg
 
 from xinyi_api.codes.cache import ProfileCache
+from xinyi_api.codes.replica import NotifiedChanges
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +40,15 @@ class ChangeListener:
         url: str,
         cache: ProfileCache,
         *,
+        notified: NotifiedChanges | None = None,
+        on_change: Callable[[], None] | None = None,
         ping_interval: float = 5.0,
         max_backoff: float = 10.0,
     ) -> None:
         self.url = url
         self.cache = cache
+        self.notified = notified if notified is not None else NotifiedChanges()
+        self.on_change = on_change
         self.ping_interval = ping_interval
         self.max_backoff = max_backoff
         self.connected = asyncio.Event()
@@ -50,10 +60,20 @@ class ChangeListener:
         self, _conn: asyncpg.Connection, _pid: int, _channel: str, payload: str
     ) -> None:
         self.notifications += 1
-        if payload == "*" or not payload:
-            self.cache.clear()
+        xid_text, sep, ids = payload.partition(":")
+        if not sep or not xid_text.isdigit():  # not ours: trust nothing read before it
+            xid, ids = self.notified.latest_xid, "*"
         else:
-            self.cache.invalidate(payload.split(","))
+            xid = int(xid_text)
+        if ids == "*" or not ids:
+            self.cache.clear()
+            self.notified.record(xid, None)
+        else:
+            subject_ids = ids.split(",")
+            self.cache.invalidate(subject_ids)
+            self.notified.record(xid, subject_ids)
+        if self.on_change is not None:
+            self.on_change()
 
     def _go_dark(self) -> None:
         self.cache.enabled = False
@@ -69,7 +89,13 @@ class ChangeListener:
             conn.add_termination_listener(lambda _c: lost.set())
             await conn.add_listener(CHANNEL, self._on_notify)
             # From here on every commit is announced to us: entries cached now stay correct.
+            # What committed before is not announced: a replica read must have all of it, i.e.
+            # be past every transaction id the primary has handed out so far.
+            next_xid = await conn.fetchval(
+                "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
             self.cache.clear()
+            self.notified.clear()
+            self.notified.record(int(next_xid) - 1, None)
             self.cache.enabled = True
             self.connected.set()
             while not lost.is_set():

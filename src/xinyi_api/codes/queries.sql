@@ -66,3 +66,27 @@ ON CONFLICT (subject_id, day) DO UPDATE SET count = d.count + excluded.count;
 SELECT day, count FROM scan_daily
 WHERE subject_id = $1 AND day BETWEEN $2 AND $3
 ORDER BY day;
+
+-- name: public_grades_of
+SELECT subject_id, grade, score, rule_version, explanation, computed_at
+FROM grades
+WHERE subject_id = ANY($1::text[]) AND scheme = 'public';
+
+-- name: public_records_of
+-- public_records for a batch of subjects: per subject, newest first, at most $3.
+SELECT subject_id, id, kind, severity, result, title, source_department, legal_basis,
+       occurred_on, public_until, status
+FROM (SELECT r.*, row_number() OVER (PARTITION BY r.subject_id
+                                     ORDER BY r.occurred_on DESC, r.id DESC) AS rank
+      FROM credit_records r
+      WHERE r.subject_id = ANY($1::text[]) AND r.status IN ('active', 'objected')
+        AND r.occurred_on <= $2 AND r.public_until >= $2) t
+WHERE rank <= $3
+ORDER BY subject_id, rank;
+
+-- name: upcoming_records_of
+-- The first day a record not shown yet (dated after $2) joins each subject's public records.
+SELECT subject_id, min(occurred_on) AS next_on
+FROM credit_records
+WHERE subject_id = ANY($1::text[]) AND status IN ('active', 'objected') AND occurred_on > $2
+GROUP BY subject_id;

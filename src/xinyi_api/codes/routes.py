@@ -114,14 +114,14 @@ async def _h5(token: Annotated[str, TOKEN], request: Request[Principal, Any, Any
     programme = runtime.settings.programme_name
     today = runtime.clock.today()
     try:
-        entry = await runtime.resolve(token, today)
+        entry = await runtime.resolve(token, today, page=True)
     except Gone:
         return RawResponse(h5.render_problem_page("replaced", programme), HTML_UTF8,
                            status=410, headers=H5_HEADERS)
     except NotFound:
         return RawResponse(h5.render_problem_page("unknown", programme), HTML_UTF8,
                            status=404, headers=H5_HEADERS)
-    assert entry.profile is not None
+    assert entry.status == "active"
     head = is_head(request)  # HEAD is not a scan: no count, no visit proof
     if not head:
         runtime.counter.add(entry.subject_id, today)
@@ -132,8 +132,12 @@ async def _h5(token: Annotated[str, TOKEN], request: Request[Principal, Any, Any
                            headers=H5_HEADERS)
     response = entry.html_response
     if response is None:
-        response = entry.html_response = RawResponse(
-            h5.render_profile_page(entry.profile, programme), HTML_UTF8, headers=H5_HEADERS)
+        profile = entry.profile
+        assert profile is not None
+        page = entry.html if entry.html is not None else h5.render_profile_page(
+            profile, programme)
+        response = entry.html_response = RawResponse(page, HTML_UTF8, headers=H5_HEADERS)
+        runtime.profiles.resized(entry)
     return response
 
 

@@ -3,24 +3,32 @@
 ``CodesRuntime`` lives on the platform (``platform_of(app).codes``). A scan goes:
 
 1. token → serial: ``CodeSigner.verify_cached`` (a token checked before), else
-   ``CodeSigner.claim`` (shape and key; the Ed25519 signature of a version-1 token);
-2. serial → profile: ``ProfileCache`` (no database query on a hit), else one REPEATABLE READ
-   read of the code, subject, grade and records from the primary, single-flight per serial;
-   a token not checked before is then confirmed against the code row (``CodeSigner.confirm``:
-   the code's key, and for version 2 the very token issued for the code);
-3. count the scan in memory (``ScanCounter``), flushed in batches.
+   ``parse_code_token`` (shape only, no cryptography) and a live key of the token's kind;
+2. serial → profile: ``ProfileCache`` (no database query on a hit), else — single-flight per
+   serial — ONE indexed read of the code and its stored profile (``scan_codes`` and
+   ``scan_profiles``, ``materialise.py``), on the replica when there is one. When the stored
+   profile is out of date (changed and not rebuilt yet, past its day, another configuration),
+   the profile is built here as before: one REPEATABLE READ snapshot of the code, subject, grade,
+   records and contributors' data on the primary;
+3. a token not checked before is the code's only if its digest equals the digest of the code's
+   genuine token (constant time): stored with the code, computed once by the builder — no
+   signature and no pairing on a scan;
+4. count the scan in memory (``ScanCounter``), flushed in batches.
 
 Correctness across workers rests on the change listener (``listener.py``): a committed change
-evicts the profile on every worker, and without a live listener the cache is bypassed.
-Profiles are read from the *primary*, not the replica: a replica could still return the state
-before the change that a notification just announced, and that stale state would then stay
-cached until the next change.
+evicts the profile on every worker, and without a live listener the cache is bypassed and every
+read goes to the primary. A read on a replica is kept only if its snapshot has every change
+announced for the subject (``replica.py``), else it is repeated on the primary: a replica still
+holding the state a notification just outdated never gets it cached again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
+import os
+import signal
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import date
@@ -29,15 +37,27 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 from litestar import Litestar
 
-from xinyi_api.codes import service
-from xinyi_api.codes.cache import CachedProfile, ImageCache, ProfileCache
+from xinyi_api.bls import BlsPublicKey
+from xinyi_api.codes import h5, service
+from xinyi_api.codes.cache import (
+    AS_OF_KEY,
+    AS_OF_PAGE,
+    CachedProfile,
+    ImageCache,
+    ProfileCache,
+    rebase_day,
+)
 from xinyi_api.codes.hooks import ProfileContributor, ScanEvent, ScanHook
 from xinyi_api.codes.images import ImageRenderer
 from xinyi_api.codes.listener import ChangeListener
+from xinyi_api.codes.materialise import Builder, Materialiser
+from xinyi_api.codes.materialise import q as mq
+from xinyi_api.codes.replica import NotifiedChanges
 from xinyi_api.codes.schemas import ScanProfile
-from xinyi_api.codes.signer import CodeSigner
+from xinyi_api.codes.signer import CodeSigner, token_digest
 from xinyi_api.codes.stats import ScanCounter
-from xinyi_api.codes.token import InvalidCodeToken
+from xinyi_api.codes.token import VERSION_BLS, CodeToken, InvalidCodeToken, parse_code_token
+from xinyi_api.db.pool import ReadPool
 from xinyi_api.errors import Gone, NotFound
 from xinyi_api.state import platform_of
 
@@ -66,19 +86,28 @@ class CodesRuntime:
         *,
         profile_contributors: list[ProfileContributor],
         scan_hooks: list[ScanHook],
+        materialise: bool = True,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.contributors = profile_contributors
         self.hooks = scan_hooks
-        self.profiles = ProfileCache()
+        self.profiles = ProfileCache(max_bytes=settings.scan_cache_mb * 1024 * 1024)
         self.images = ImageCache()
         self.renderer = ImageRenderer(self.images)
         self.counter = ScanCounter(lambda: self.database.write)
+        self.notified = NotifiedChanges()
         self._db: Database | None = None
         self._signer: CodeSigner | None = None
+        self._builder: Builder | None = None
         self.listener: ChangeListener | None = None
+        self.materialiser: Materialiser | None = None
+        self._materialise = materialise
         self._loading: dict[int, tuple[int, asyncio.Future[CachedProfile]]] = {}
+        self.stored_reads = 0
+        """Misses answered from a stored profile (one read)."""
+        self.built_reads = 0
+        """Misses that had to build the profile (stored one out of date or missing)."""
 
     # -- wiring ----------------------------------------------------------------------------
 
@@ -95,6 +124,12 @@ class CodesRuntime:
         return self._signer
 
     @property
+    def builder(self) -> Builder:
+        if self._builder is None:
+            raise RuntimeError("the code runtime has not started")
+        return self._builder
+
+    @property
     def started(self) -> bool:
         return self._signer is not None
 
@@ -104,51 +139,82 @@ class CodesRuntime:
         self.settings = settings
         self._db = platform_of(app).db
         self._signer = CodeSigner(platform_of(app).key_store, settings.public_base_url)
-        self.listener = ChangeListener(settings.database_url, self.profiles)
+        self._builder = Builder.of(settings, self.contributors, self._signer)
+        if self._materialise:
+            self.materialiser = Materialiser(lambda: self.database.write, lambda: self.builder,
+                                             self.clock)
+        self.listener = ChangeListener(
+            settings.direct_url or settings.database_url, self.profiles, notified=self.notified,
+            on_change=self.materialiser.wake if self.materialiser is not None else None)
         await self.listener.start()
         self.counter.start()
+        if self.materialiser is not None:
+            self.materialiser.start()
+
+    def stats(self) -> dict[str, int]:
+        """What the scan cache did so far (``kill -USR1`` a worker to log it)."""
+        return {"pid": os.getpid(), "hits": self.profiles.hits, "misses": self.profiles.misses,
+                "stored_reads": self.stored_reads, "built_reads": self.built_reads,
+                "replica_stale_reads": self.notified.stale_reads,
+                "entries": len(self.profiles), "bytes": self.profiles.bytes,
+                "checked_tokens": len(self.signer._verified) if self.started else 0}
+
+    def log_stats(self, level: int = logging.WARNING) -> None:
+        """Log ``stats()`` (on SIGUSR1 as a warning, so that it shows at every log level)."""
+        log.log(level, "scan cache stats %s",
+                " ".join(f"{k}={v}" for k, v in self.stats().items()))
 
     async def stop(self) -> None:
+        if self.profiles.hits + self.profiles.misses:
+            self.log_stats(logging.INFO)
+        if self.materialiser is not None:
+            await self.materialiser.stop()
         await self.counter.stop()
         if self.listener is not None:
             await self.listener.stop()
 
     # -- scans -----------------------------------------------------------------------------
 
-    async def resolve(self, token: str, today: date) -> CachedProfile:
+    async def resolve(self, token: str, today: date, *, page: bool = False) -> CachedProfile:
         """The active code behind ``token``: 404 ``unknown-code`` for anything not genuine,
-        410 ``code-replaced`` for a code that was reissued.
+        410 ``code-replaced`` for a code that was reissued. ``page``: the H5 page will be
+        wanted (a miss then reads the stored page too).
 
-        A token checked before is a cache hit.  Otherwise ``signer.claim`` checks its shape and
-        key without the database, the serial is looked up, and ``signer.confirm`` accepts it
-        only as the token issued for that code (see ``signer.py``: no pairing on the server).
+        A token checked before is a cache hit. Otherwise the token is parsed (no cryptography),
+        must name a live key of its kind, and is accepted only if its digest is the digest of
+        the token issued for the code with its serial (see the module docstring).
         """
         signer = self.signer
         decoded = signer.verify_cached(token)
         if decoded is not None:
-            entry = await self._entry(decoded.serial, today)
+            entry = self.profiles.get(decoded.serial, today)
+            if entry is None:
+                entry = await self._load_shared(decoded.serial, today, page)
         else:
             try:
-                claim = await signer.claim(token)
+                parsed = parse_code_token(token)
             except InvalidCodeToken:
                 raise _unknown_code() from None
-            entry = await self._entry(claim.serial, today)
-            try:
-                signer.confirm(token, claim, entry.key_number)
-            except InvalidCodeToken:
-                raise _unknown_code() from None
+            await signer.ensure_key(parsed.key_number)
+            key = signer.keys.by_number("code", parsed.key_number)
+            if key is None or (parsed.version == VERSION_BLS) != isinstance(key.public_key,
+                                                                             BlsPublicKey):
+                raise _unknown_code()
+            entry = self.profiles.get(parsed.serial, today)
+            if entry is None:
+                entry = await self._load_shared(parsed.serial, today, page)
+            upper = token.upper()
+            if entry.key_number != parsed.key_number or entry.token_digest is None or \
+                    not hmac.compare_digest(entry.token_digest, token_digest(upper)):
+                raise _unknown_code()
+            signer.remember(upper, CodeToken(serial=parsed.serial,
+                                             key_number=parsed.key_number))
         if entry.status != "active":
             raise Gone("this 诚信码 has been replaced by a new one; it no longer identifies "
                        "a business", slug="code-replaced")
         return entry
 
-    async def _entry(self, serial: int, today: date) -> CachedProfile:
-        entry = self.profiles.get(serial, today)
-        if entry is None:
-            entry = await self._load_shared(serial, today)
-        return entry
-
-    async def _load_shared(self, serial: int, today: date) -> CachedProfile:
+    async def _load_shared(self, serial: int, today: date, page: bool) -> CachedProfile:
         # Single flight: concurrent misses of one serial share one load — unless something was
         # invalidated since that load began, in which case its result may be stale.
         generation = self.profiles.generation
@@ -158,7 +224,7 @@ class CodesRuntime:
         future: asyncio.Future[CachedProfile] = asyncio.get_running_loop().create_future()
         self._loading[serial] = (generation, future)
         try:
-            entry = await self._load(serial, today, generation)
+            entry = await self._load(serial, today, generation, page)
         except asyncio.CancelledError:
             future.cancel()
             raise
@@ -173,33 +239,92 @@ class CodesRuntime:
             if self._loading.get(serial, (0, None))[1] is future:
                 del self._loading[serial]
 
-    async def _load(self, serial: int, today: date, generation: int) -> CachedProfile:
+    async def _read_stored(self, serial: int, page: bool) -> Any:
+        """The ``read_profile`` row of ``serial``: from the replica if there is one and its
+        snapshot has every change announced for the subject, else from the primary."""
+        db = self.database
+        if isinstance(db.read, ReadPool) and self.profiles.enabled:
+            async with db.read.acquire_tagged() as (conn, on_replica):
+                row = await conn.fetchrow(mq.read_profile, serial, page)
+            if not on_replica:
+                return row
+            subjects = None if row["serial"] is None else (row["subject_id"], row["owner_id"])
+            if self.notified.current(row["snapshot_xmin"], subjects):
+                return row
+        async with db.write.acquire() as conn:
+            return await conn.fetchrow(mq.read_profile, serial, page)
+
+    async def _load(self, serial: int, today: date, generation: int,
+                    page: bool) -> CachedProfile:
+        row = await self._read_stored(serial, page)
+        if row["serial"] is None:
+            # A serial this database never issued: a forged token, another deployment's key, a
+            # restored backup — all answered alike, as unknown.
+            raise _unknown_code()
+        depends_on = tuple(dict.fromkeys((row["subject_id"], row["owner_id"])))
+        digest: bytes | None = row["token_digest"]
+        if digest is None:
+            digest = self._genuine_digest(serial, row["key_number"])
+        if row["status"] != "active":
+            entry = CachedProfile(serial=serial, key_number=row["key_number"],
+                                  subject_id=row["subject_id"], depends_on=depends_on,
+                                  day=today, status=row["status"], token_digest=digest)
+        elif self._usable(row, today):
+            built_on: date = row["built_on"]
+            html = row["html"]
+            try:
+                entry = CachedProfile(
+                    serial=serial, key_number=row["key_number"], subject_id=row["subject_id"],
+                    depends_on=depends_on, day=today, status="active", token_digest=digest,
+                    json=rebase_day(row["json"], AS_OF_KEY, built_on, today),
+                    html=None if html is None else rebase_day(h5.expand_page(html), AS_OF_PAGE,
+                                                              built_on, today),
+                    source="stored")
+            except ValueError:
+                entry = await self._build(serial, today, digest)
+            else:
+                self.stored_reads += 1
+        else:
+            entry = await self._build(serial, today, digest)
+        self.profiles.put(entry, generation)
+        return entry
+
+    def _usable(self, row: Any, today: date) -> bool:
+        """Whether the stored profile of ``row`` is current for ``today`` and this worker."""
+        built_on: date | None = row["built_on"]
+        fresh_until: date | None = row["fresh_until"]
+        return (row["built_version"] == row["version"] and row["json"] is not None
+                and row["config"] == self.builder.config and built_on is not None
+                and built_on <= today and (fresh_until is None or today <= fresh_until))
+
+    def _genuine_digest(self, serial: int, key_number: int) -> bytes | None:
+        """Digest of the code's own token, computed here (one signature, then cached by the
+        signer) when no builder has stored it yet; ``None`` if its key is not live."""
+        token = self.signer.token(serial, key_number)
+        return None if token is None else token_digest(token)
+
+    async def _build(self, serial: int, today: date, digest: bytes | None) -> CachedProfile:
+        """The profile built here, from the tables, in one snapshot on the primary."""
+        self.built_reads += 1
+        if self.materialiser is not None:
+            self.materialiser.wake()
         async with self.database.write.acquire() as conn, conn.transaction(
             isolation="repeatable_read", readonly=True
         ):
             code = await service.load_code(conn, serial)
             if code is None:
-                # A serial this database never issued: a forged token (a version-2 token is only
-                # confirmed after this look-up), another deployment's key, a restored backup —
-                # all answered alike, as unknown.
                 raise _unknown_code()
             depends_on = tuple(dict.fromkeys((code["subject_id"], code["owner_id"])))
             if code["status"] != "active":
-                entry = CachedProfile(serial=serial, key_number=code["key_number"],
-                                      subject_id=code["subject_id"],
-                                      depends_on=depends_on, day=today, status=code["status"],
-                                      profile=None)
-            else:
-                profile = await service.build_profile(conn, code, today, self.settings.tz,
-                                                      self.contributors)
-                entry = CachedProfile(
-                    serial=serial, key_number=code["key_number"],
-                    subject_id=code["subject_id"], depends_on=depends_on,
-                    day=today, status="active", profile=profile,
-                    json=service.encode_profile(profile),
-                )
-        self.profiles.put(entry, generation)
-        return entry
+                return CachedProfile(serial=serial, key_number=code["key_number"],
+                                     subject_id=code["subject_id"], depends_on=depends_on,
+                                     day=today, status=code["status"], token_digest=digest)
+            profile = await service.build_profile(conn, code, today, self.settings.tz,
+                                                  self.contributors)
+        return CachedProfile(serial=serial, key_number=code["key_number"],
+                             subject_id=code["subject_id"], depends_on=depends_on, day=today,
+                             status="active", token_digest=digest,
+                             json=service.encode_profile(profile), decoded=profile)
 
     async def personalise(
         self, entry: CachedProfile, principal: Principal, channel: str
@@ -232,7 +357,15 @@ async def codes_lifespan(app: Litestar) -> AsyncIterator[None]:
     runtime = platform_of(app).codes
     assert runtime is not None
     await runtime.start(app)
+    loop = asyncio.get_running_loop()
+    try:  # only the main thread of a process can take signals (not a test client's thread)
+        loop.add_signal_handler(signal.SIGUSR1, runtime.log_stats)
+        signalled = True
+    except (RuntimeError, ValueError, NotImplementedError):
+        signalled = False
     try:
         yield
     finally:
+        if signalled:
+            loop.remove_signal_handler(signal.SIGUSR1)
         await runtime.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -78,6 +79,21 @@ async def load_code(conn: asyncpg.Connection, serial: int) -> asyncpg.Record | N
     return row
 
 
+@dataclass(slots=True)
+class BuiltProfile:
+    """A profile as the builder made it, with what deciding how long it holds needs."""
+
+    profile: schemas.ScanProfile
+    fresh_until: date | None
+    """The last day it stays right by the date alone (``None``: no such day)."""
+    complete: bool
+    """False when a contributor failed: serve it, never store it."""
+
+
+def _contributor_name(contribute: ProfileContributor) -> str:
+    return repr(contribute)
+
+
 async def build_profile(
     conn: asyncpg.Connection,
     code: asyncpg.Record,
@@ -86,23 +102,80 @@ async def build_profile(
     contributors: Sequence[ProfileContributor] = (),
 ) -> schemas.ScanProfile:
     """The public profile 公开信用信息 of an active code's subject, as of ``today``."""
+    (built,) = await build_profiles(conn, [code], today, tz, contributors)
+    return built.profile
+
+
+async def build_profiles(
+    conn: asyncpg.Connection,
+    codes: Sequence[asyncpg.Record],
+    today: date,
+    tz: ZoneInfo,
+    contributors: Sequence[ProfileContributor] = (),
+) -> list[BuiltProfile]:
+    """The profiles of a batch of active codes (rows of ``code_by_serial`` /
+    ``codes_for_profiles``), as of ``today``, in a fixed number of queries plus the
+    contributors' (their ``many`` form when they have one). Run it inside one snapshot
+    (REPEATABLE READ) so that every part is of the same moment."""
+    if not codes:
+        return []
+    ids = list(dict.fromkeys(c["subject_id"] for c in codes))
+    grades = {r["subject_id"]: r for r in await conn.fetch(q.public_grades_of, ids)}
+    records: dict[str, list[asyncpg.Record]] = {}
+    for r in await conn.fetch(q.public_records_of, ids, today, MAX_PUBLIC_RECORDS):
+        records.setdefault(r["subject_id"], []).append(r)
+    upcoming = {r["subject_id"]: r["next_on"]
+                for r in await conn.fetch(q.upcoming_records_of, ids, today)}
+    drafts: list[ProfileDraft] = []
+    for code in codes:
+        subject_id: str = code["subject_id"]
+        grade_row = grades.get(subject_id)
+        owner_closed = code["owner_closed_at"] is not None
+        draft = ProfileDraft(
+            subject_id=subject_id, subject_type=code["type"], enterprise_id=code["owner_id"],
+            industry=code["industry"], region_code=code["region_code"],
+            closed=code["closed_at"] is not None or owner_closed, today=today,
+            grade=grade_summary(grade_row, tz) if grade_row is not None else None,
+        )
+        # Records leave the page the day after public_until; a record dated later than today
+        # (a clock set back, a back-dated import) joins it on its day.
+        shown = records.get(subject_id, ())
+        draft.holds_until(min((r["public_until"] for r in shown), default=None))
+        next_on = upcoming.get(subject_id)
+        draft.holds_until(None if next_on is None else next_on - timedelta(days=1))
+        drafts.append(draft)
+    failed: set[int] = set()
+    for contribute in contributors:
+        if not getattr(contribute, "date_aware", False):
+            # A contributor that does not say how long its part holds: one day.
+            for draft in drafts:
+                draft.holds_until(today)
+        many = getattr(contribute, "many", None)
+        if many is not None:
+            try:
+                await many(conn, drafts)
+            except Exception:  # one broken scenario must not take the scan down
+                log.exception("profile contributor %s failed for a batch of %d",
+                              _contributor_name(contribute), len(drafts))
+                failed.update(range(len(drafts)))
+            continue
+        for i, draft in enumerate(drafts):
+            try:
+                await contribute(conn, draft)
+            except Exception:
+                log.exception("profile contributor %s failed for %s",
+                              _contributor_name(contribute), draft.subject_id)
+                failed.add(i)
+    return [BuiltProfile(profile=_profile(code, draft, records.get(code["subject_id"], ())),
+                         fresh_until=draft.fresh_until, complete=i not in failed)
+            for i, (code, draft) in enumerate(zip(codes, drafts, strict=True))]
+
+
+def _profile(code: asyncpg.Record, draft: ProfileDraft,
+             records: Sequence[asyncpg.Record]) -> schemas.ScanProfile:
     subject_id: str = code["subject_id"]
-    grade_row = await conn.fetchrow(q.public_grade, subject_id)
-    records = await conn.fetch(q.public_records, subject_id, today, MAX_PUBLIC_RECORDS)
-    grade = grade_summary(grade_row, tz) if grade_row is not None else None
     is_store = code["type"] == "store"
     owner_closed = code["owner_closed_at"] is not None
-    closed = code["closed_at"] is not None or owner_closed
-    draft = ProfileDraft(
-        subject_id=subject_id, subject_type=code["type"], enterprise_id=code["owner_id"],
-        industry=code["industry"], region_code=code["region_code"], closed=closed, today=today,
-        grade=grade,
-    )
-    for contribute in contributors:
-        try:
-            await contribute(conn, draft)
-        except Exception:  # one broken scenario must not take the scan down
-            log.exception("profile contributor %r failed for %s", contribute, subject_id)
     return schemas.ScanProfile(
         subject_id=subject_id,
         subject_type=code["type"],
@@ -116,14 +189,14 @@ async def build_profile(
         address=code["address"],
         region_code=code["region_code"],
         industry=code["industry"],
-        closed=closed,
+        closed=draft.closed,
         closed_reason=code["closed_reason"] if code["closed_at"] is not None else (
             "所属企业已歇业" if owner_closed else None),
-        grade=grade,
+        grade=draft.grade,
         records=[_record(r) for r in records],
         ratings=draft.ratings,
         badges=list(draft.badges),
-        as_of=today,
+        as_of=draft.today,
     )
 
 

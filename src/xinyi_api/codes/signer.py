@@ -54,7 +54,7 @@ from xinyi_api.codes.token import (
 )
 from xinyi_api.keys import KeyStore
 
-__all__ = ["CodeSigner", "code_url_for"]
+__all__ = ["CodeSigner", "code_url_for", "token_digest"]
 
 
 class _LiveCodeKeys(Mapping[int, CodePublicKey]):
@@ -76,8 +76,14 @@ class _LiveCodeKeys(Mapping[int, CodePublicKey]):
         return len(self._keys.public_keys("code"))
 
 
-def _digest(token: str) -> bytes:
+def token_digest(token: str) -> bytes:
+    """BLAKE2b-128 of a token in its canonical, upper-case form (pass it upper-cased): the key
+    of checked tokens, and what ``scan_codes.token_digest`` stores for a code's genuine token (a
+    scan's miss compares it, in constant time, with the scanned token's)."""
     return hashlib.blake2b(token.encode("ascii"), digest_size=16).digest()
+
+
+_digest = token_digest
 
 
 class CodeSigner:
@@ -129,6 +135,11 @@ class CodeSigner:
         if self.keys.by_number("code", found.key_number) is None:
             return None  # its key was retired since: check again (and fail)
         return found
+
+    def remember(self, upper_token: str, decoded: CodeToken) -> None:
+        """``upper_token`` (upper case) was checked and is the token of ``decoded``'s code:
+        ``verify_cached`` finds it from now on (while its key stays live)."""
+        self._verified.put(_digest(upper_token), decoded)
 
     async def claim(self, token: str) -> ParsedCodeToken:
         """Step 1 of a scan's check, without the database: parse ``token``, make sure it names a

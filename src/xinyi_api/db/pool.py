@@ -1,5 +1,16 @@
 """Connection pools: one for writes (the primary) and one for public reads (a replica if set).
 
+Behind a transaction-mode pooler (PgBouncer, ``XINYI_DB_POOLER=transaction``) a pooled
+connection is one server connection for the length of a transaction only, so the pools keep no
+session state: no prepared statements (asyncpg's statement cache is off — a named statement
+would be prepared on one server connection and executed on another) and no reset query when a
+connection comes back (``RESET ALL``, ``pg_advisory_unlock_all()`` … would run on whichever
+server connection the pooler picks — another client's). What needs a session — LISTEN, session
+advisory locks (migrations) — uses ``XINYI_DIRECT_DATABASE_URL`` instead (``Settings.direct_url``).
+
+The read pool (``ReadPool``) prefers the replica and falls back to the primary, with a warning,
+while the replica cannot be reached; it tries the replica again every few seconds.
+
 Every way of getting a connection is bounded in time, so a request never hangs on a database
 that is down, unreachable or saturated: ``Pool.acquire`` waits at most ``acquire_timeout``
 seconds (``XINYI_DB_ACQUIRE_TIMEOUT``) for a free slot *and* a new connection, and a connection
@@ -17,11 +28,14 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
 import asyncpg
+
+if TYPE_CHECKING:
+    from xinyi_api.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -156,9 +170,17 @@ class Pool(asyncpg.Pool):  # type: ignore[misc]
                      type(exc).__name__, exc)
 
 
+async def _no_session_reset(_conn: asyncpg.Connection) -> None:
+    """Behind a transaction-mode pooler there is no session to reset (see the module docstring);
+    asyncpg still rolls back a transaction left open before calling this."""
+
+
 async def create_pool(url: str, *, min_size: int, max_size: int,
-                      acquire_timeout: float = 0.5) -> Pool:
-    """A pool of ``min_size``..``max_size`` connections to ``url``; see ``Pool``."""
+                      acquire_timeout: float = 0.5, pooler: bool = False) -> Pool:
+    """A pool of ``min_size``..``max_size`` connections to ``url``; see ``Pool``. ``pooler``:
+    ``url`` is a transaction-mode pooler (no prepared statements, no session reset)."""
+    extra: dict[str, Any] = {"statement_cache_size": 0, "reset": _no_session_reset} \
+        if pooler else {}
     pool = Pool(
         url,
         acquire_timeout=acquire_timeout,
@@ -174,21 +196,151 @@ async def create_pool(url: str, *, min_size: int, max_size: int,
         # The connect timeout of each new connection; acquire() bounds it further.
         timeout=max(acquire_timeout, 1.0) * 10,
         server_settings={"application_name": "xinyi-api", "timezone": "UTC"},
+        **extra,
     )
     await pool
     return pool
+
+
+class ReadPool:
+    """The replica's pool, falling back to the primary's while the replica is down.
+
+    A replica that refuses connections, is unreachable or does not answer within the acquire
+    timeout (``DatabaseUnavailable("down")``) is skipped for ``retry_after`` seconds: its reads
+    go to the primary, with one warning per outage, and no request fails for it. A replica that
+    is merely busy is not skipped (the primary must not take the replicas' load). After the
+    pause the replica is tried again, and used as soon as it answers.
+    """
+
+    def __init__(self, replica: asyncpg.Pool, primary: asyncpg.Pool, *,
+                 retry_after: float = 2.0) -> None:
+        self.replica = replica
+        self.primary = primary
+        self.retry_after = retry_after
+        self.down_until = 0.0
+        self.fallbacks = 0
+        self._warned = False
+
+    @property
+    def replica_up(self) -> bool:
+        return time.monotonic() >= self.down_until
+
+    @asynccontextmanager
+    async def acquire_tagged(self) -> AsyncIterator[tuple[asyncpg.Connection, bool]]:
+        """A connection and whether it is the replica's."""
+        if time.monotonic() >= self.down_until:
+            try:
+                proxy = await self.replica.acquire()
+            except DatabaseUnavailable as exc:
+                if exc.reason != "down":
+                    raise
+                self.down_until = time.monotonic() + self.retry_after
+                if not self._warned:
+                    log.warning("read replica unavailable (%s); public reads go to the primary "
+                                "until it answers again", exc.detail)
+                    self._warned = True
+            else:
+                if self._warned:
+                    log.warning("read replica is back; public reads go to it again")
+                    self._warned = False
+                try:
+                    yield proxy, True
+                finally:
+                    await self.replica.release(proxy)
+                return
+        self.fallbacks += 1
+        async with self.primary.acquire() as conn:
+            yield conn, False
+
+    @asynccontextmanager
+    async def acquire(self) -> AsyncIterator[asyncpg.Connection]:
+        async with self.acquire_tagged() as (conn, _):
+            yield conn
+
+    async def close(self) -> None:
+        await self.replica.close()
+
+
+class Reads(Protocol):
+    """Where reads come from: an ``asyncpg.Pool`` or a ``ReadPool``."""
+
+    def acquire(self) -> AbstractAsyncContextManager[asyncpg.Connection]: ...
+
+    async def close(self) -> None: ...
+
+
+async def open_database(settings: Settings) -> Database:
+    """The pools ``settings`` ask for: the primary's, and the replica's with fallback to the
+    primary if ``XINYI_READ_DATABASE_URL`` is set."""
+    assert settings.database_url is not None
+    write = await create_pool(settings.database_url, min_size=settings.db_pool_min,
+                              max_size=settings.db_pool_max,
+                              acquire_timeout=settings.db_acquire_timeout,
+                              pooler=settings.behind_pooler)
+    db = Database(write=write, read=write)
+    try:
+        if settings.behind_pooler and settings.direct_url != settings.database_url:
+            assert settings.direct_url is not None
+            # Background work only (it waits for a connection, it does not answer 503).
+            db.direct = await create_pool(settings.direct_url, min_size=0, max_size=4,
+                                          acquire_timeout=30.0)
+        if settings.read_database_url:
+            replica = await create_pool(settings.read_database_url, min_size=0,
+                                        max_size=settings.db_pool_max,
+                                        acquire_timeout=settings.db_acquire_timeout,
+                                        pooler=settings.behind_pooler)
+            db.read = ReadPool(replica, write)
+    except BaseException:
+        await db.close()
+        raise
+    return db
+
+
+@asynccontextmanager
+async def direct_connection(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
+    """A connection of its own to the primary, not through a pooler (``Settings.direct_url``):
+    for session locks (migrations) and the like."""
+    assert settings.direct_url is not None
+    conn = await connect(settings.direct_url)
+    try:
+        yield conn
+    finally:
+        await conn.close()
 
 
 @dataclass(slots=True)
 class Database:
     """The pools of one process. Handlers take ``db`` by dependency injection.
 
-    ``read`` may lag the primary by the replica's delay; use it for public, anonymous reads only,
-    never for a read that must see the caller's own write.
+    ``read`` may lag the primary by the replica's delay; use it for public reads only, never for
+    a read that must see the caller's own write. The ``db`` dependency gives callers that write
+    (departments, operators, merchants) a ``Database`` whose ``read`` is the primary
+    (``primary_only``): they read their own writes at once.
     """
 
     write: asyncpg.Pool
-    read: asyncpg.Pool
+    read: Reads
+    """The primary's pool (no replica) or a ``ReadPool``."""
+    direct: asyncpg.Pool | None = None
+    """Behind a transaction-mode pooler: a small pool of direct connections to the primary for
+    work that holds a session lock across transactions (``session``)."""
+
+    @property
+    def session(self) -> asyncpg.Pool:
+        """Where work that needs a session of its own (advisory locks held across transactions)
+        gets its connection: the direct pool behind a pooler, else the primary's pool."""
+        return self.direct if self.direct is not None else self.write
+
+    @property
+    def has_replica(self) -> bool:
+        return self.read is not self.write
+
+    @property
+    def primary_only(self) -> Database:
+        """The same pools with reads on the primary."""
+        if not self.has_replica:
+            return self
+        return Database(write=self.write, read=self.write, direct=self.direct)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
@@ -199,6 +351,8 @@ class Database:
         await self.write.close()
         if self.read is not self.write:
             await self.read.close()
+        if self.direct is not None:
+            await self.direct.close()
 
 
 Record = asyncpg.Record

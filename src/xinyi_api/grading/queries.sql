@@ -13,10 +13,11 @@ WHERE id = ANY($1::text[]);
 SELECT * FROM grading_records($1::text[]);
 
 -- name: upsert_grades
--- Writes a batch of grades in one statement; history gets a row only when something changed
--- (migrations/0003_grading_records.sql). Explanations come as JSON text.
-SELECT grades_store($1::text[], $2::text[], $3::text[], $4::int[], $5::text[],
-                    $6::text[]::jsonb[], $7::date[]);
+-- Writes a batch of grades in one statement; history gets a row only when something changed,
+-- and unchanged grades are not touched (migrations/0007_grades_store_skips_unchanged.sql).
+-- Explanations come as JSON text with their MD5.
+SELECT grades_store_digested($1::text[], $2::text[], $3::text[], $4::int[], $5::text[],
+                             $6::text[], $7::text[], $8::date[]);
 
 -- name: get_grade
 SELECT subject_id, scheme, rule_version, score, grade, explanation, computed_at, review_on

@@ -7,6 +7,7 @@ are set-based: a batch of subjects costs a fixed handful of queries, whatever it
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import date
 from typing import Any
@@ -110,6 +111,7 @@ async def store_grades(conn: asyncpg.Connection, results: Sequence[GradeResult])
     """Upsert a batch of grades in one statement, appending history rows for changed ones."""
     if not results:
         return
+    texts = [explanation_text(r) for r in results]
     await conn.execute(
         q.upsert_grades,
         [r.subject_id for r in results],
@@ -117,7 +119,8 @@ async def store_grades(conn: asyncpg.Connection, results: Sequence[GradeResult])
         [r.rule_version for r in results],
         [r.score for r in results],
         [r.grade for r in results],
-        [explanation_text(r) for r in results],
+        texts,
+        [hashlib.md5(t.encode(), usedforsecurity=False).hexdigest() for t in texts],
         [r.review_on for r in results],
     )
 

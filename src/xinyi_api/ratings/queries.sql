@@ -50,6 +50,12 @@ SELECT key, (total::numeric / n)::float8 AS mean, n
 FROM rating_dimension_totals
 WHERE subject_id = $1 AND n > 0;
 
+-- name: dimension_means_of
+-- dimension_means for a batch of stores.
+SELECT subject_id, key, (total::numeric / n)::float8 AS mean, n
+FROM rating_dimension_totals
+WHERE subject_id = ANY($1::text[]) AND n > 0;
+
 -- name: public_ratings
 SELECT r.id, r.stars, r.dimensions, r.text, r.helpful_count, r.created_at, r.updated_at,
        p.text AS reply_text, p.created_at AS reply_created_at, p.updated_at AS reply_updated_at,

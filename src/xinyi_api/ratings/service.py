@@ -36,7 +36,7 @@ from xinyi_api import audit
 from xinyi_api.auth.guards import ensure_region, region_prefix
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.clock import Clock
-from xinyi_api.codes.hooks import ProfileDraft, ScanEvent, ScanHook
+from xinyi_api.codes.hooks import Contributor, ProfileDraft, ScanEvent, ScanHook
 from xinyi_api.consumers import ratelimit
 from xinyi_api.consumers.context import current_address
 from xinyi_api.consumers.masking import mask
@@ -48,6 +48,7 @@ from xinyi_api.inputs.cursor import Cursors
 from xinyi_api.ratings import schemas
 from xinyi_api.scenarios.model import RatingDimension, Scenario
 from xinyi_api.scenarios.registry import ScenarioRegistry
+from xinyi_api.scenarios.service import definitions_fingerprint
 from xinyi_api.settings import Settings
 
 if TYPE_CHECKING:
@@ -418,13 +419,19 @@ async def store_summary(conn: asyncpg.Connection, registry: ScenarioRegistry,
                         store: asyncpg.Record) -> schemas.StoreRatingSummary:
     """Count, mean, Bayesian mean, distribution and dimension means of published ratings."""
     row = await conn.fetchrow(q.summaries, [store["id"]])
+    means = {r["key"]: r for r in await conn.fetch(q.dimension_means, store["id"])}
+    return _store_summary(row, means,
+                          dimension_scenario(registry, store["type"], store["industry"]))
+
+
+def _store_summary(row: asyncpg.Record | None, means: dict[str, asyncpg.Record],
+                   scenario: Scenario | None) -> schemas.StoreRatingSummary:
     base = (_summary(row["n"], row["total"]) if row else None) \
         or RatingSummary(count=0, mean=0.0, bayesian_mean=PRIOR_MEAN)
-    means = {r["key"]: r for r in await conn.fetch(q.dimension_means, store["id"])}
     dims = [schemas.Dimension(key=d.key, name_zh=d.name_zh, name_en=d.name_en,
                               mean=round(means[d.key]["mean"], 2) if d.key in means else None,
                               count=int(means[d.key]["n"]) if d.key in means else 0)
-            for d in rating_dimensions(registry, store["type"], store["industry"])]
+            for d in dimensions_for(scenario)]
     distribution = {str(i): int(row[f"s{i}"]) if row else 0 for i in range(1, 6)}
     return schemas.StoreRatingSummary(count=base.count, mean=base.mean,
                                       bayesian_mean=base.bayesian_mean,
@@ -439,20 +446,34 @@ async def load_ratings(conn: asyncpg.Connection, files: dict[str, CreditFile], _
         files[row["subject_id"]].ratings = _summary(row["n"], row["total"])
 
 
-def rating_contributor(registry: ScenarioRegistry) -> Any:
-    """Scan-profile contributor: the store's rating summary (``None`` while it has none)."""
+def rating_contributor(registry: ScenarioRegistry) -> Contributor:
+    """Scan-profile contributor: the store's rating summary (``None`` while it has none). Not
+    dated (the summary changes only with ratings, which announce it); the dimensions shown come
+    from the scenarios' definitions. Its batch form reads a whole batch in two queries."""
 
     async def contribute(conn: asyncpg.Connection, draft: ProfileDraft) -> None:
-        if draft.subject_type != "store":
-            return
-        store = await conn.fetchrow(q.store_for_rating, draft.subject_id)
-        if store is None:
-            return
-        summary = await store_summary(conn, registry, store)
-        if summary.count:
-            draft.ratings = summary
+        await contribute_many(conn, [draft])
 
-    return contribute
+    async def contribute_many(conn: asyncpg.Connection, drafts: Sequence[ProfileDraft]) -> None:
+        stores = {d.subject_id: d for d in drafts if d.subject_type == "store"}
+        if not stores:
+            return
+        rows = {r["subject_id"]: r for r in await conn.fetch(q.summaries, list(stores))}
+        if not rows:
+            return
+        means: dict[str, dict[str, asyncpg.Record]] = {}
+        for r in await conn.fetch(q.dimension_means_of, list(rows)):
+            means.setdefault(r["subject_id"], {})[r["key"]] = r
+        for subject_id, row in rows.items():
+            draft = stores[subject_id]
+            summary = _store_summary(row, means.get(subject_id, {}),
+                                     dimension_scenario(registry, draft.subject_type,
+                                                        draft.industry))
+            if summary.count:
+                draft.ratings = summary
+
+    return Contributor(contribute, many=contribute_many,
+                       fingerprint=definitions_fingerprint(registry), date_aware=True)
 
 
 async def public_page(conn: asyncpg.Connection, registry: ScenarioRegistry, store_id: str,

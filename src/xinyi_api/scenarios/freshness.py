@@ -43,8 +43,8 @@ q = Queries.beside(__file__)
 DISABLED = "disabled"
 BATCH_SIZE = 1000
 
-__all__ = ["CurrentGrade", "current_grades", "fingerprint", "reconcile", "refresh",
-           "scenario_lifespan"]
+__all__ = ["CurrentGrade", "current_grades", "current_grades_of", "fingerprint", "reconcile",
+           "refresh", "scenario_lifespan"]
 
 
 def fingerprint(scenario: Scenario) -> str:
@@ -153,29 +153,50 @@ async def current_grades(conn: asyncpg.Connection, registry: ScenarioRegistry, g
     """The subject's grade under every enabled scenario covering it (or those in ``only``):
     the stored grade when it is current — same rule version, refreshed since the last change of
     configuration — else graded now from the file, without storing."""
-    scenarios = [s for s in registry.scenarios
-                 if s.covers(file) and (only is None or s.key in only)]
-    if not scenarios:
-        return []
-    rows = {r["scheme"]: r for r in await conn.fetch(
-        q.grades_of_subject_fresh, file.subject_id, [s.key for s in scenarios])}
-    current: list[CurrentGrade] = []
-    live: dict[str, GradeResult] = {}
-    stale = [s for s in scenarios if s.key not in rows or not rows[s.key]["fresh"]
-             or rows[s.key]["rule_version"] != s.rule_version]
-    if stale:
-        files = await grader.load_files(conn, [file.subject_id], today)
-        loaded = files.get(file.subject_id)
-        for s in stale:
-            rule = grader.rule(s.key)
-            if rule is not None and loaded is not None:
-                live[s.key] = rule.grade(loaded, today)
-    for s in scenarios:
-        if s.key in live:
-            current.append(CurrentGrade(s, live[s.key], None))
-        elif s.key in rows and s not in stale:
-            current.append(CurrentGrade(s, None, rows[s.key]))
-    return current
+    found = await current_grades_of(conn, registry, grader, [file], today, only)
+    return found.get(file.subject_id, [])
+
+
+async def current_grades_of(conn: asyncpg.Connection, registry: ScenarioRegistry,
+                            grader: Grader, files: Sequence[CreditFile], today: date,
+                            only: Sequence[str] | None = None) -> dict[str, list[CurrentGrade]]:
+    """``current_grades`` of a batch of subjects (``files`` need only their coverage facts), in
+    one query for the stored grades and one file load for all those graded now."""
+    covering = {f.subject_id: [s for s in registry.scenarios
+                               if s.covers(f) and (only is None or s.key in only)]
+                for f in files}
+    keys = sorted({s.key for scenarios in covering.values() for s in scenarios})
+    if not keys:
+        return {}
+    rows: dict[tuple[str, str], asyncpg.Record] = {
+        (r["subject_id"], r["scheme"]): r for r in await conn.fetch(
+            q.grades_of_subjects_fresh, [i for i, sc in covering.items() if sc], keys)}
+
+    def is_stale(subject_id: str, s: Scenario) -> bool:
+        row = rows.get((subject_id, s.key))
+        return row is None or not row["fresh"] or row["rule_version"] != s.rule_version
+
+    stale = {i: [s for s in sc if is_stale(i, s)] for i, sc in covering.items()}
+    live: dict[tuple[str, str], GradeResult] = {}
+    to_load = [i for i, sc in stale.items() if sc]
+    if to_load:
+        loaded = await grader.load_files(conn, to_load, today)
+        for subject_id in to_load:
+            file = loaded.get(subject_id)
+            for s in stale[subject_id]:
+                rule = grader.rule(s.key)
+                if rule is not None and file is not None:
+                    live[(subject_id, s.key)] = rule.grade(file, today)
+    out: dict[str, list[CurrentGrade]] = {}
+    for subject_id, scenarios in covering.items():
+        current: list[CurrentGrade] = []
+        for s in scenarios:
+            if (subject_id, s.key) in live:
+                current.append(CurrentGrade(s, live[(subject_id, s.key)], None))
+            elif (subject_id, s.key) in rows and s not in stale[subject_id]:
+                current.append(CurrentGrade(s, None, rows[(subject_id, s.key)]))
+        out[subject_id] = current
+    return out
 
 
 async def warn_missing_departments(conn: asyncpg.Connection,
@@ -196,7 +217,9 @@ async def warn_missing_departments(conn: asyncpg.Connection,
 async def scenario_lifespan(app: Litestar) -> AsyncIterator[None]:
     """After the database lifespan: record the configuration, then refresh in the background."""
     registry: ScenarioRegistry = platform_of(app).scenarios
-    pool: asyncpg.Pool = platform_of(app).db.write
+    # The refresh holds a session advisory lock across its batches: a direct connection, never
+    # one of a transaction-mode pooler (docs/operations.md, "Connection budget").
+    pool: asyncpg.Pool = platform_of(app).db.session
     async with pool.acquire() as conn:
         stale = await reconcile(conn, registry)
         await warn_missing_departments(conn, registry)

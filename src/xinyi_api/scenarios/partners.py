@@ -16,7 +16,7 @@ unspent.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -30,7 +30,7 @@ from xinyi_api.accountability.service import ensure_merchant_of
 from xinyi_api.auth.guards import ensure_acts_for, ensure_region, requires
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.codes import schemas as codes_schemas
-from xinyi_api.codes.hooks import ProfileDraft
+from xinyi_api.codes.hooks import Contributor, ProfileDraft
 from xinyi_api.db.queries import Queries
 from xinyi_api.deps import DB, ClockDep
 from xinyi_api.errors import Conflict, Forbidden, Gone, NotFound, Unauthorized, Unprocessable
@@ -39,7 +39,7 @@ from xinyi_api.scenarios.deps import PersonCreditDep, ScenarioDep
 from xinyi_api.scenarios.model import CreditPoints, Measure, Scenario
 from xinyi_api.scenarios.registry import ScenarioRegistry
 from xinyi_api.scenarios.schemas import MeasureView, measure_view
-from xinyi_api.scenarios.service import covered_subject
+from xinyi_api.scenarios.service import covered_subject, definitions_fingerprint
 
 q = Queries.beside(__file__, "partners.sql")
 
@@ -292,23 +292,33 @@ class PartnerController(Controller):
                                    result=data.result, created=created)
 
 
-def offers_contributor(
-    registry: ScenarioRegistry,
-) -> Callable[[asyncpg.Connection, ProfileDraft], Awaitable[None]]:
-    """A scan-profile contributor: the person incentives an enrolled business offers."""
+def offers_contributor(registry: ScenarioRegistry) -> Contributor:
+    """A scan-profile contributor: the person incentives an enrolled business offers (they do
+    not depend on the date; enrolments announce their changes). Batch form: one query."""
+
+    def add(draft: ProfileDraft, row: asyncpg.Record) -> None:
+        scenario = registry.get(row["scenario"])
+        if scenario is None:
+            return
+        for m in _offered(scenario, row["measures"]):
+            basis = "" if m.basis is None else f"{m.basis.document} {m.basis.article}"
+            draft.badges.append(codes_schemas.Badge(
+                scenario=scenario.key, key=m.key, label=m.title_zh, kind="incentive",
+                description=f"个人信用 {'/'.join(m.grades)} 级可享,出示动态个人信用码"
+                            + (f";{m.condition}" if m.condition else ""),
+                basis=basis))
 
     async def contribute(conn: asyncpg.Connection, draft: ProfileDraft) -> None:
         for row in await conn.fetch(q.offers_of_subject, draft.subject_id):
-            scenario = registry.get(row["scenario"])
-            if scenario is None:
-                continue
-            for m in _offered(scenario, row["measures"]):
-                basis = "" if m.basis is None else f"{m.basis.document} {m.basis.article}"
-                draft.badges.append(codes_schemas.Badge(
-                    scenario=scenario.key, key=m.key, label=m.title_zh, kind="incentive",
-                    description=f"个人信用 {'/'.join(m.grades)} 级可享,出示动态个人信用码"
-                                + (f";{m.condition}" if m.condition else ""),
-                    basis=basis))
+            add(draft, row)
 
-    return contribute
+    async def contribute_many(conn: asyncpg.Connection, drafts: Sequence[ProfileDraft]) -> None:
+        by_id: dict[str, list[ProfileDraft]] = {}
+        for draft in drafts:
+            by_id.setdefault(draft.subject_id, []).append(draft)
+        for row in await conn.fetch(q.offers_of_subjects, list(by_id)):
+            for draft in by_id[row["subject_id"]]:
+                add(draft, row)
 
+    return Contributor(contribute, many=contribute_many,
+                       fingerprint=definitions_fingerprint(registry), date_aware=True)

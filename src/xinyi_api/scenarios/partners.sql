@@ -24,6 +24,10 @@ SELECT measures FROM scenario_participants WHERE scenario = $1 AND subject_id = 
 -- name: offers_of_subject
 SELECT scenario, measures FROM scenario_participants WHERE subject_id = $1 ORDER BY scenario;
 
+-- name: offers_of_subjects
+SELECT subject_id, scenario, measures FROM scenario_participants
+WHERE subject_id = ANY($1::text[]) ORDER BY subject_id, scenario;
+
 -- name: insert_redemption
 INSERT INTO measure_redemptions (scenario, measure, subject_id, person_id, redeemed_by)
 VALUES ($1, $2, $3, $4, $5)

@@ -18,6 +18,15 @@ FROM grades g
 LEFT JOIN scenario_states s ON s.scheme = g.scheme
 WHERE g.subject_id = $1 AND g.scheme = ANY($2::text[]);
 
+-- name: grades_of_subjects_fresh
+-- grades_of_subject_fresh for a batch of subjects.
+SELECT g.subject_id, g.scheme, g.rule_version, g.score, g.grade, g.explanation, g.computed_at,
+       g.review_on,
+       (s.scheme IS NULL OR s.refreshed = s.fingerprint OR g.subject_id <= s.cursor) AS fresh
+FROM grades g
+LEFT JOIN scenario_states s ON s.scheme = g.scheme
+WHERE g.subject_id = ANY($1::text[]) AND g.scheme = ANY($2::text[]);
+
 -- name: scenario_states
 SELECT scheme, fingerprint, enabled, refreshed, cursor, total, done FROM scenario_states;
 

@@ -7,20 +7,21 @@ without storing, so an answer is never stale.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import date
+import hashlib
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
 
 import asyncpg
 
 from xinyi_api.codes import schemas as codes_schemas
-from xinyi_api.codes.hooks import ProfileDraft
+from xinyi_api.codes.hooks import Contributor, ProfileDraft
 from xinyi_api.db.queries import Queries
 from xinyi_api.errors import NotFound, Unprocessable
 from xinyi_api.grading.engine import GRADE_LABELS, GRADES, CreditFile
 from xinyi_api.grading.schemas import GradeView, SchemeGradeReader, grade_view, result_view
 from xinyi_api.grading.service import Grader
 from xinyi_api.scenarios import schemas
-from xinyi_api.scenarios.freshness import current_grades
+from xinyi_api.scenarios.freshness import CurrentGrade, current_grades, current_grades_of
 from xinyi_api.scenarios.model import Badge, Scenario
 from xinyi_api.scenarios.registry import ScenarioRegistry
 
@@ -130,16 +131,27 @@ async def applicable_measures(conn: asyncpg.Connection, registry: ScenarioRegist
 
 
 async def scenario_badges(conn: asyncpg.Connection, registry: ScenarioRegistry, grader: Grader,
-                          subject_id: str, today: date) -> list[schemas.ScenarioBadge]:
+                          subject_id: str, today: date,
+                          holds: Callable[[date | None], None] | None = None,
+                          ) -> list[schemas.ScenarioBadge]:
     """Badges (e.g. 诚信示范店) the subject earns now, for the 诚信码 scan page: from its current
     scenario grades (stored, or graded now while a scheme's refresh has not reached it); an
-    unknown subject simply has no badges."""
+    unknown subject simply has no badges. ``holds`` hears the last day a grade graded now stays
+    what it is (the day before its ``review_on``); stored grades are regraded and announced."""
     row = await conn.fetchrow(q.subject_coverage, subject_id)
     if row is None:
         return []
+    return _badges(await current_grades(conn, registry, grader, _probe(row), today), holds)
+
+
+def _badges(grades: list[CurrentGrade],
+            holds: Callable[[date | None], None] | None) -> list[schemas.ScenarioBadge]:
     badges: list[schemas.ScenarioBadge] = []
-    for current in await current_grades(conn, registry, grader, _probe(row), today):
+    for current in grades:
         scenario, grade = current.scenario, current.grade
+        if holds is not None and current.result is not None:
+            review_on = current.result.review_on
+            holds(None if review_on is None else review_on - timedelta(days=1))
         for m in scenario.measures_for(grade, "business"):
             if isinstance(m.effect, Badge):
                 badges.append(schemas.ScenarioBadge(
@@ -159,21 +171,47 @@ def scheme_grade_reader(registry: ScenarioRegistry, grader: Grader) -> SchemeGra
     return read
 
 
-def badge_contributor(
-    registry: ScenarioRegistry, grader: Grader,
-) -> Callable[[asyncpg.Connection, ProfileDraft], Awaitable[None]]:
+def definitions_fingerprint(registry: ScenarioRegistry) -> str:
+    """A digest of what the enabled scenarios declare that scan profiles show (names, coverage,
+    rule versions, measures, dimensions): stored profiles built under other definitions are
+    rebuilt (``xinyi_api.codes.materialise``)."""
+    parts = [repr((s.key, s.name_zh, s.rule_version, s.subject_types, s.industries, s.measures,
+                   s.dimensions)) for s in registry.scenarios]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+
+
+def badge_contributor(registry: ScenarioRegistry, grader: Grader) -> Contributor:
     """A scan-profile contributor (``app.state.profile_contributors``) adding scenario badges.
 
     Badges follow stored grades, and the ``grades`` table announces its changes, so a cached
-    scan profile is rebuilt when a scenario grade (and so a badge) changes.
+    scan profile is rebuilt when a scenario grade (and so a badge) changes; a grade graded on
+    read (a scheme's refresh has not reached the subject) bounds how long the profile holds.
+    Its batch form reads the grades of a whole batch in one query.
     """
 
-    async def contribute(conn: asyncpg.Connection, draft: ProfileDraft) -> None:
-        for b in await scenario_badges(conn, registry, grader, draft.subject_id, draft.today):
+    def add(draft: ProfileDraft, badges: list[schemas.ScenarioBadge]) -> None:
+        for b in badges:
             basis = "" if b.basis is None else f"{b.basis.document} {b.basis.article}"
             draft.badges.append(codes_schemas.Badge(
                 scenario=b.scenario, key=b.code, label=b.label_zh, kind="badge",
                 description=f"{b.scenario_name} {b.grade}级", basis=basis,
             ))
 
-    return contribute
+    async def contribute(conn: asyncpg.Connection, draft: ProfileDraft) -> None:
+        add(draft, await scenario_badges(conn, registry, grader, draft.subject_id, draft.today,
+                                         holds=draft.holds_until))
+
+    async def contribute_many(conn: asyncpg.Connection, drafts: Sequence[ProfileDraft]) -> None:
+        by_day: dict[date, list[ProfileDraft]] = {}
+        for draft in drafts:
+            by_day.setdefault(draft.today, []).append(draft)
+        for today, same_day in by_day.items():
+            files = [CreditFile(subject_id=d.subject_id, subject_type=d.subject_type,
+                                industry=d.industry, region_code=d.region_code, closed=d.closed)
+                     for d in same_day]
+            grades = await current_grades_of(conn, registry, grader, files, today)
+            for draft in same_day:
+                add(draft, _badges(grades.get(draft.subject_id, []), draft.holds_until))
+
+    return Contributor(contribute, many=contribute_many,
+                       fingerprint=definitions_fingerprint(registry), date_aware=True)
