@@ -553,7 +553,7 @@ async def watch_audit(url: str, run: Awaitable[Result]) -> tuple[Result, tuple[i
 
 
 async def _seal(url: str) -> None:
-    from xinyi_api.accountability.audit import seal
+    from xinyi_api.audit import seal
 
     conn = await connect(url)
     try:
@@ -563,7 +563,7 @@ async def _seal(url: str) -> None:
 
 
 async def _verify(url: str) -> str:
-    from xinyi_api.accountability.audit import verify
+    from xinyi_api.audit import verify
 
     conn = await connect(url)
     try:

@@ -45,6 +45,10 @@ def test_migrate_department_and_token(fresh_db: str, tmp_path: Path) -> None:
     assert token.stdout.count(".") == 2
     unknown = _run(["token", "--department", "nope"], env)
     assert unknown.returncode != 0 and "known: scjg" in unknown.stderr
+    bad_key = _run(["token", "--department", "scjg", "--scenario", "beef_sop"], env)
+    assert bad_key.returncode == 2 and "no enabled scenario 'beef_sop'" in bad_key.stderr
+    acting = _run(["token", "--department", "scjg", "--scenario", "beef_soup"], env)
+    assert acting.returncode == 0, acting.stderr
 
 
 def test_keys_rotate_list_and_retire(fresh_db: str, tmp_path: Path) -> None:

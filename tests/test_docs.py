@@ -53,17 +53,27 @@ def test_the_slug_reader_finds_raise_sites_with_and_without_an_explicit_slug(
 # --- the README's configuration table ---------------------------------------------------------
 
 
-def _readme_settings() -> dict[str, str]:
-    """``VARIABLE → default cell`` of the README's configuration table."""
+def _readme_rows() -> list[list[str]]:
     section = README.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    rows = [[c.strip() for c in line.strip().strip("|").split("|")]
+            for line in section.splitlines()]
+    return [cells for cells in rows if len(cells) >= 3 and cells[0].startswith("`")]
+
+
+def _readme_settings() -> dict[str, str]:
+    """``VARIABLE → default cell`` of the README's configuration table (named variables; a
+    pattern row such as ``XINYI_SCENARIO_<KEY>_<FIELD>`` is in ``_readme_patterns``)."""
     table: dict[str, str] = {}
-    for line in section.splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) < 3 or not cells[0].startswith("`"):
-            continue
+    for cells in _readme_rows():
         for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", cells[0]):
             table[name] = cells[1]
     return table
+
+
+def _readme_patterns() -> list[str]:
+    """Pattern rows of the configuration table: ``XINYI_SCENARIO_<KEY>_<FIELD>``."""
+    return [name for cells in _readme_rows()
+            for name in re.findall(r"`([A-Z][A-Z0-9_]*(?:<[A-Z]+>[A-Z0-9_]*)+)`", cells[0])]
 
 
 def _settings_read_from_env() -> dict[str, object]:
@@ -103,3 +113,13 @@ def test_the_readme_states_each_settings_default(name: str) -> None:
         return
     shown = {True: "true", False: "false"}.get(default, str(default))  # type: ignore[call-overload]
     assert shown in cell, f"README says {cell!r} for {name}; the code's default is {shown!r}"
+
+
+def test_the_scenario_settings_are_one_pattern_row_of_the_readme_table() -> None:
+    """Scenario settings are read by ``xinyi_api.scenarios.config``, one variable per field of
+    a scenario's settings struct: the README documents the rule as a single pattern row."""
+    from xinyi_api.scenarios.config import variable_name
+
+    pattern = variable_name("key", "field").replace("KEY", "<KEY>").replace("FIELD", "<FIELD>")
+    assert _readme_patterns() == [pattern] == ["XINYI_SCENARIO_<KEY>_<FIELD>"]
+    assert "XINYI_SCENARIO_" not in " ".join(_readme_settings())

@@ -16,10 +16,11 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 
 from xinyi_api.accountability.calendar import warn_if_schedule_missing
-from xinyi_api.accountability.sealer import AuditSealMiddleware, sealer_lifespan
+from xinyi_api.audit.sealer import AuditSealMiddleware, sealer_lifespan
 from xinyi_api.auth.guards import document_access
 from xinyi_api.auth.middleware import BearerAuthenticationMiddleware
 from xinyi_api.clock import Clock
+from xinyi_api.codes.deps import DEPENDENCIES as CODE_DEPENDENCIES
 from xinyi_api.codes.runtime import CodesRuntime, codes_lifespan
 from xinyi_api.consumers.context import ClientAddressMiddleware
 from xinyi_api.db.embedded import EmbeddedPostgres
@@ -33,6 +34,7 @@ from xinyi_api.inputs.query import QueryGuardMiddleware
 from xinyi_api.inputs.types import TYPE_DECODERS, InputSchemaPlugin
 from xinyi_api.keys import KeyStore, KeyWatcher, ensure_keys
 from xinyi_api.openapi import ProblemJsonRenderPlugin
+from xinyi_api.persons.deps import DEPENDENCIES as PERSON_DEPENDENCIES
 from xinyi_api.platform import AppState, Platform, build_platform, with_database_url
 from xinyi_api.plugins import collect
 from xinyi_api.scenarios.freshness import scenario_lifespan
@@ -136,7 +138,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app = XinyiApp(
         # Every package's routes, the core's like a third-party extension's (xinyi_api.hookspecs).
         route_handlers=collect("route_handlers", platform=platform),
-        dependencies=DEPENDENCIES,
+        dependencies={**DEPENDENCIES, **CODE_DEPENDENCIES, **PERSON_DEPENDENCIES},
         middleware=[DefineMiddleware(BearerAuthenticationMiddleware, exclude=PUBLIC_PATHS),
                     QueryGuardMiddleware(), ClientAddressMiddleware(), AuditSealMiddleware()],
         # User input (xinyi_api.inputs): JSON bodies pass GuardedRequest.json(), query strings
@@ -144,7 +146,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         request_class=GuardedRequest,
         type_decoders=TYPE_DECODERS,
         plugins=[problem_details_plugin(), InputSchemaPlugin()],
-        lifespan=[database_lifespan, sealer_lifespan, codes_lifespan, scenario_lifespan],
+        lifespan=[database_lifespan, sealer_lifespan, codes_lifespan, scenario_lifespan,
+                  *collect("app_lifespans", platform=platform)],
         openapi_config=openapi,
         cors_config=CORSConfig(allow_origins=["*"], allow_headers=["Authorization",
                                                                    "Content-Type"]),

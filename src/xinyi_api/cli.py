@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import click
 
+from xinyi_api.commands import CliContext
 from xinyi_api.plugins import collect
 
 
 @click.group()
 @click.version_option(package_name="xinyi-api")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """xinyi-api: 诚信码 credit-scenario service."""
+    from xinyi_api.platform import build_platform
+
+    ctx.obj = CliContext(build_platform)
 
 
 for _command in collect("cli_commands"):

@@ -17,15 +17,43 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from types import FrameType
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import asyncpg
 import click
 
 from xinyi_api.settings import Settings, SettingsError
 
-__all__ = ["AS_OF", "Terminated", "database", "migrate_all", "run", "settings_from_env",
-           "stop_on_sigterm", "today_of"]
+if TYPE_CHECKING:
+    from xinyi_api.platform import Platform
+
+__all__ = ["AS_OF", "CliContext", "Terminated", "database", "migrate_all", "platform_for", "run",
+           "settings_from_env", "stop_on_sigterm", "today_of"]
+
+
+class CliContext:
+    """What the ``xinyi-api`` group hands its commands (``click.Context.obj``): the platform of
+    the command's settings, built once when a command first asks (``platform_for``). The group
+    (``xinyi_api.cli``) passes the factory, so no package's command imports the composition
+    root."""
+
+    def __init__(self, build: Callable[[Settings], Platform]) -> None:
+        self._build = build
+        self._built: dict[Settings, Platform] = {}
+
+    def platform(self, settings: Settings) -> Platform:
+        if settings not in self._built:
+            self._built[settings] = self._build(settings)
+        return self._built[settings]
+
+
+def platform_for(settings: Settings) -> Platform:
+    """The platform (scenarios, grader, migrations …) of ``settings`` for the running command."""
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_root().obj if ctx is not None else None
+    if not isinstance(obj, CliContext):
+        raise click.UsageError("run this command through the xinyi-api command")
+    return obj.platform(settings)
 
 T = TypeVar("T")
 
@@ -150,9 +178,8 @@ async def migrate_all(conn: asyncpg.Connection, settings: Settings) -> list[str]
     from xinyi_api.db.migrate import migrate
     from xinyi_api.db.partitions import ensure_ahead
     from xinyi_api.keys import ensure_keys
-    from xinyi_api.platform import build_platform
 
-    applied = await migrate(conn, build_platform(settings).migration_sources)
+    applied = await migrate(conn, platform_for(settings).migration_sources)
     await ensure_keys(conn, settings.secret_key)
     await ensure_ahead(conn)
     return [f"{m.source}/{m.name}" for m in applied]

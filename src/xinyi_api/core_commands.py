@@ -16,7 +16,15 @@ from typing import Any
 import asyncpg
 import click
 
-from xinyi_api.commands import AS_OF, database, migrate_all, run, settings_from_env, today_of
+from xinyi_api.commands import (
+    AS_OF,
+    database,
+    migrate_all,
+    platform_for,
+    run,
+    settings_from_env,
+    today_of,
+)
 from xinyi_api.hookspecs import hookimpl
 from xinyi_api.jobs import Job
 from xinyi_api.settings import Settings
@@ -188,10 +196,9 @@ def regrade(due: bool, batch_size: int, as_of: datetime | None) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from xinyi_api.grading.regrade import run_regrade
-    from xinyi_api.platform import build_platform
 
     settings = settings_from_env()
-    grader = build_platform(settings).grader
+    grader = platform_for(settings).grader
     today = today_of(settings, as_of)
 
     with database(settings) as s:
@@ -282,10 +289,9 @@ def jobs() -> None:
 
 
 def _jobs(settings: Settings) -> list[Job]:
-    from xinyi_api.platform import build_platform
     from xinyi_api.plugins import collect
 
-    found: list[Job] = collect("scheduled_jobs", platform=build_platform(settings))
+    found: list[Job] = collect("scheduled_jobs", platform=platform_for(settings))
     return sorted(found, key=lambda job: (job.order, job.name))
 
 

@@ -1,5 +1,6 @@
 """Dependencies every handler can ask for by name: ``db``, ``grader``, ``settings``, ``clock``,
-``signer``, ``persons``, ``industries`` — each read from the app's typed ``Platform``."""
+``industries`` — each read from the app's typed ``Platform``. Packages provide their own
+(``codes.deps``: ``signer``; ``persons.deps``: ``persons``; ``scenarios.deps``)."""
 
 from __future__ import annotations
 
@@ -10,20 +11,11 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
 from xinyi_api.clock import Clock
-from xinyi_api.codes.signer import CodeSigner
 from xinyi_api.db.pool import Database
 from xinyi_api.grading.service import Grader
 from xinyi_api.industries import IndustryRegistry
-from xinyi_api.persons.service import PersonalCredit
-from xinyi_api.platform import Platform
 from xinyi_api.settings import Settings
-
-
-def platform_of(state: State) -> Platform:
-    """The app's ``Platform`` from the ``state`` a handler or dependency is given."""
-    platform = state["platform"]
-    assert isinstance(platform, Platform)
-    return platform
+from xinyi_api.state import platform_of
 
 
 WRITING_ROLES = frozenset({"department", "operator", "merchant"})
@@ -48,16 +40,6 @@ def _settings(state: State) -> Settings:
     return platform_of(state).settings
 
 
-def _signer(state: State) -> CodeSigner:
-    codes = platform_of(state).codes
-    assert codes is not None
-    return codes.signer
-
-
-def _persons(state: State) -> PersonalCredit:
-    return platform_of(state).persons
-
-
 def _clock(state: State) -> Clock:
     return platform_of(state).clock
 
@@ -71,8 +53,6 @@ DEPENDENCIES = {
     "grader": Provide(_grader, sync_to_thread=False),
     "settings": Provide(_settings, sync_to_thread=False),
     "clock": Provide(_clock, sync_to_thread=False),
-    "signer": Provide(_signer, sync_to_thread=False),
-    "persons": Provide(_persons, sync_to_thread=False),
     "industries": Provide(_industries, sync_to_thread=False),
 }
 
@@ -81,9 +61,5 @@ DB = NamedDependency[Database]
 GraderDep = NamedDependency[Grader]
 SettingsDep = NamedDependency[Settings]
 ClockDep = NamedDependency[Clock]
-SignerDep = NamedDependency[CodeSigner]
-"""The 诚信码 signer, for ``code_url`` fields."""
-PersonsDep = NamedDependency[PersonalCredit]
-"""个人信用: personal grades and the dynamic personal code (``xinyi_api.persons``)."""
 IndustriesDep = NamedDependency[IndustryRegistry]
 """行业: the industry registry (the core's and the enabled scenarios')."""

@@ -17,9 +17,13 @@ from litestar.plugins.problem_details import (
 )
 
 from xinyi_api.db.pool import DatabaseUnavailable, unavailability
-from xinyi_api.inputs.types import readable_validation_message
 
 log = logging.getLogger(__name__)
+
+VALIDATION_MESSAGES: dict[str, str] = {}
+"""msgspec's message for a failed constraint → the words a client sees instead (e.g. "Expected
+`str` matching regex '^[^\\x00-…]*$'" → "Expected a single line of text without control
+characters"). ``xinyi_api.inputs`` fills it in for its text types."""
 
 PROBLEM_TYPE_PREFIX = "urn:xinyi:problem:"
 
@@ -148,7 +152,7 @@ def _http_exception(exc: HTTPException) -> ProblemDetailsException:
 def _readable(error: Any) -> Any:
     """A validation error whose message is a failed text pattern, in words."""
     if isinstance(error, dict) and isinstance(message := error.get("message"), str):
-        return {**error, "message": readable_validation_message(message)}
+        return {**error, "message": VALIDATION_MESSAGES.get(message, message)}
     return error
 
 

@@ -13,9 +13,10 @@ from litestar.datastructures import State
 from xinyi_api.accountability.calendar import calendar_for, missing_schedule_warning
 from xinyi_api.db.migrate import MigrationError, pending
 from xinyi_api.db.pool import RETRY_AFTER, DatabaseUnavailable
-from xinyi_api.deps import DB, platform_of
+from xinyi_api.deps import DB
 from xinyi_api.errors import ServiceUnavailable
 from xinyi_api.hookspecs import hookimpl
+from xinyi_api.state import platform_of
 
 
 class Health(msgspec.Struct):

@@ -18,7 +18,11 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from contextlib import AbstractAsyncContextManager
+
     import click
+    from litestar import Litestar
 
     from xinyi_api.codes.hooks import ProfileContributor, ScanHook
     from xinyi_api.db.migrate import MigrationSource
@@ -87,6 +91,14 @@ def scheduled_jobs(platform: Platform) -> Sequence[Job]:
 @hookspec
 def migration_sources(scenarios: ScenarioRegistry) -> Sequence[MigrationSource]:
     """Directories of plain-SQL migrations the package ships (applied after the core's)."""
+    raise NotImplementedError
+
+
+@hookspec
+def app_lifespans(platform: Platform) -> Sequence[
+        Callable[[Litestar], AbstractAsyncContextManager[None]]]:
+    """Async context managers ``(app) -> …`` the app enters at start-up, after the database is
+    open, and leaves at shutdown: background work of the package (a job runner)."""
     raise NotImplementedError
 
 

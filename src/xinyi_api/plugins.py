@@ -33,7 +33,9 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "xinyi_api.consumers.plugin",
     "xinyi_api.ratings.plugin",
     "xinyi_api.persons.plugin",
+    "xinyi_api.me.plugin",
     "xinyi_api.scenarios.plugin",
+    "xinyi_api.imports.plugin",
     "xinyi_api.core_commands",
 )
 """The core's own packages, registered like any plugin (datasette's ``DEFAULT_PLUGINS``)."""

@@ -162,8 +162,8 @@ def _methods_by_name() -> dict[str, list[Any]]:
             continue
         for cls in list(vars(module).values()):
             if not isinstance(cls, type) or cls.__module__ != module.__name__ or issubclass(
-                    cls, Controller):
-                continue
+                    cls, Controller) or getattr(cls, "_is_protocol", False):
+                continue  # a protocol's methods are the implementations' (resolved by name)
             for name, member in vars(cls).items():
                 if name in _common_method_names():
                     continue

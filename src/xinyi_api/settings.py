@@ -82,6 +82,14 @@ class Settings:
     """``XINYI_RATE_LIMITS``: overrides of the default limits, ``(name, count, seconds)``."""
     personal_code_ttl: int = 60
     """``XINYI_PERSONAL_CODE_TTL``: lifetime (s, 10–60) of a 动态个人信用码."""
+    import_max_file_bytes: int = 50 * 1024 * 1024
+    """``XINYI_IMPORT_MAX_FILE_BYTES``: largest import file (CSV/XLSX) an upload may send."""
+    import_max_batch_bytes: int = 10 * 1024 * 1024
+    """``XINYI_IMPORT_MAX_BATCH_BYTES``: largest NDJSON batch of records."""
+    import_max_batch_records: int = 10_000
+    """``XINYI_IMPORT_MAX_BATCH_RECORDS``: most records (lines) in one NDJSON batch."""
+    import_max_rows: int = 1_048_576
+    """``XINYI_IMPORT_MAX_ROWS``: most data rows in one import file, upload or CLI."""
     trusted_proxies: tuple[str, ...] = ()
     """``XINYI_TRUSTED_PROXIES``: networks (canonical CIDR text) of the reverse proxies whose
     ``X-Forwarded-For`` names the client (``xinyi_api.consumers.context``); empty: the TCP peer
@@ -149,6 +157,14 @@ class Settings:
             rate_limits=_get(env, "XINYI_RATE_LIMITS", _rate_limits, ()),
             personal_code_ttl=_get(env, "XINYI_PERSONAL_CODE_TTL", _int_range(10, 60), 60),
             trusted_proxies=_get(env, "XINYI_TRUSTED_PROXIES", _networks, ()),
+            import_max_file_bytes=_get(env, "XINYI_IMPORT_MAX_FILE_BYTES",
+                                       _int_range(1024, 2**31 - 1), 52428800),
+            import_max_batch_bytes=_get(env, "XINYI_IMPORT_MAX_BATCH_BYTES",
+                                        _int_range(1024, 2**31 - 1), 10485760),
+            import_max_batch_records=_get(env, "XINYI_IMPORT_MAX_BATCH_RECORDS",
+                                          _int_range(1, 1_000_000), 10000),
+            import_max_rows=_get(env, "XINYI_IMPORT_MAX_ROWS", _int_range(1, 100_000_000),
+                                 1048576),
         )
         if (settings.wechat_appid is None) != (settings.wechat_secret is None):
             raise SettingsError("XINYI_WECHAT_SECRET" if settings.wechat_secret is None

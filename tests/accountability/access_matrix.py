@@ -264,6 +264,47 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/complaints/{complaint_id:str}/decision"): only(
         "/api/v1/complaints/Q0000000001/decision", {"department": 404, "department_other": 404},
         body={"decision": "reject", "reason": "证据不足"}),
+    # ---- imports 数据归集 (docs/imports.md): a body that is not a file or NDJSON is a 415
+    ("POST", "/api/v1/imports"): only(
+        "/api/v1/imports", {"department": 415, "department_other": 415}),
+    ("POST", "/api/v1/imports/batches"): only(
+        "/api/v1/imports/batches", {"department": 415, "department_other": 415}),
+    ("GET", "/api/v1/imports"): only(
+        "/api/v1/imports", {"department": 200, "department_other": 200, "operator": 200}),
+    ("GET", "/api/v1/imports/{job_id:str}"): only(
+        "/api/v1/imports/1", {"department": 404, "department_other": 404, "operator": 404}),
+    ("GET", "/api/v1/imports/{job_id:str}/problems"): only(
+        "/api/v1/imports/1/problems",
+        {"department": 404, "department_other": 404, "operator": 404}),
+    ("GET", "/api/v1/imports/{job_id:str}/report.csv"): only(
+        "/api/v1/imports/1/report.csv",
+        {"department": 404, "department_other": 404, "operator": 404}),
+    ("GET", "/api/v1/imports/{job_id:str}/report.xlsx"): only(
+        "/api/v1/imports/1/report.xlsx",
+        {"department": 404, "department_other": 404, "operator": 404}),
+    ("POST", "/api/v1/imports/{job_id:str}/commit"): only(
+        "/api/v1/imports/1/commit", {"department": 404, "department_other": 404}),
+    ("GET", "/api/v1/import-layouts"): anyone("/api/v1/import-layouts"),
+    ("GET", "/api/v1/import-layouts/{template:str}"): anyone(
+        "/api/v1/import-layouts/penalty.csv"),
+    ("GET", "/api/v1/disclosure-timeliness"): only(
+        "/api/v1/disclosure-timeliness",
+        {"department": 200, "department_other": 200, "operator": 200}),
+    ("GET", "/api/v1/disclosure-timeliness/late"): only(
+        "/api/v1/disclosure-timeliness/late",
+        {"department": 200, "department_other": 200, "operator": 200}),
+    ("GET", "/api/v1/code-reviews"): only(
+        "/api/v1/code-reviews", {"department": 200, "department_other": 200, "operator": 200}),
+    ("GET", "/api/v1/code-reviews/{review_id:str}"): only(
+        "/api/v1/code-reviews/1", {"department": 404, "department_other": 404,
+                                   "operator": 404}),
+    ("POST", "/api/v1/code-reviews/{review_id:str}/resolution"): only(
+        "/api/v1/code-reviews/1/resolution",
+        {"department": 404, "department_other": 404, "operator": 404},
+        body={"action": "dismiss", "reason": "不是问题"}),
+    ("GET", "/api/v1/records/{record_id:str}/revisions"): only(
+        "/api/v1/records/{R_free}/revisions",
+        {"department": 200, "department_other": 403, "operator": 200}),
 }
 
 # Routes of the OpenAPI renderer: documentation, public by design.

@@ -15,7 +15,7 @@ from litestar.testing import AsyncTestClient
 
 from tests.accountability.world import build_world, penalty
 from tests.conftest import NOW, assert_problem
-from xinyi_api.accountability import audit
+from xinyi_api import audit
 from xinyi_api.accountability.cli import audit as audit_cli
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.db.migrate import MigrationSource, core_migrations_dir, core_source, migrate

@@ -9,8 +9,8 @@ from litestar.testing import AsyncTestClient
 from tests.accountability.world import SHA, World, build_world, days_ago, penalty
 from tests.codes.conftest import eventually
 from tests.conftest import assert_problem
-from xinyi_api.accountability.repair_rules import MIN_PUBLIC_MONTHS
-from xinyi_api.records import kinds
+from xinyi_api.grading import kinds
+from xinyi_api.records.repair_rules import MIN_PUBLIC_MONTHS
 
 APPLICATION = {"statement": "已全面整改并销毁过期原料",
                "commitment": "本单位承诺今后严格执行进货查验",

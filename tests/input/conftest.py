@@ -28,6 +28,7 @@ PATH_SAMPLES = {
     "record_id": "R0000000001", "rating_id": "T0000000001", "complaint_id": "Q0000000001",
     "objection_id": "O0000000001", "repair_id": "P0000000001", "commitment_id": "C0000000001",
     "district_id": "D0000000001", "bill_id": "B0000000001", "key": "tourism",
+    "review_id": "1", "job_id": "1",
 }
 
 Path = tuple[str | int, ...]

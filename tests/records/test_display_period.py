@@ -4,7 +4,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from tests.conftest import uscc
-from xinyi_api.records.kinds import public_until
+from xinyi_api.grading.kinds import public_until
 
 
 @pytest.mark.parametrize(

@@ -96,7 +96,13 @@ TOO_STRICT = with_measure(kind="constraint", grades=("D",), effect=InspectionFre
 CONSTRAINT_ON_A = with_measure(kind="constraint", effect=Supervision(action="key_supervision"))
 UNKNOWN_ACTION = with_measure(kind="constraint", grades=("D",),
                               effect=Supervision(action="fine_10000_yuan"))
+PLACEHOLDER_BASIS = with_measure(basis=Basis("<待填写 fill in: 政策文件名称及文号>", "三(七)"))
 UNDOCUMENTED = variant(indicators=(dataclasses.replace(_count_records, description=""),))
+
+
+def broken_factory() -> Scenario:
+    """An entry point may name a factory; this one fails."""
+    raise RuntimeError("no configuration")
 
 
 def fake_plugin(site: Path, dist: str, entries: dict[str, str]) -> None:

@@ -1,4 +1,4 @@
-"""docs/plugins.md documents every member of the scenario interface (datasette's discipline)."""
+"""docs/plugins.md documents every name of the scenario kit (datasette's discipline)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from xinyi_api.scenarios import model as scenario_api
+from xinyi_api.scenarios import kit
 from xinyi_api.scenarios.catalog import MAX_INSPECTIONS_PER_YEAR, NATIONAL_LIST, SUPERVISION_ACTIONS
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "plugins.md").read_text(encoding="utf-8")
@@ -28,13 +28,13 @@ def _members(obj: object) -> list[str]:
     """Fields and public methods an interface member defines itself."""
     names: list[str] = list(getattr(obj, "__struct_fields__", ()) or ())
     names += list(getattr(obj, "__dataclass_fields__", {}) or {})
-    if inspect.isclass(obj) and obj.__module__ == scenario_api.__name__:
+    if inspect.isclass(obj) and obj.__module__.startswith("xinyi_api."):
         names += [n for n, v in vars(obj).items()
                   if not n.startswith("_") and (inspect.isfunction(v) or isinstance(v, property))]
     return names
 
 
-@pytest.mark.parametrize("name", scenario_api.__all__)
+@pytest.mark.parametrize("name", kit.__all__)
 def test_every_interface_member_has_a_heading_with_signature_and_example(name: str) -> None:
     section = _section(name)
     assert section is not None, f"docs/plugins.md has no '### `{name}`' heading"
@@ -42,21 +42,21 @@ def test_every_interface_member_has_a_heading_with_signature_and_example(name: s
     assert section.count("`") >= 4, f"the {name} section needs an example"
 
 
-@pytest.mark.parametrize("name", scenario_api.__all__)
+@pytest.mark.parametrize("name", kit.__all__)
 def test_every_field_and_method_of_an_interface_member_is_documented(name: str) -> None:
     section = _section(name) or ""
-    missing = [m for m in _members(getattr(scenario_api, name)) if m not in section]
+    missing = [m for m in _members(getattr(kit, name)) if m not in section]
     assert not missing, f"docs/plugins.md, section {name}: undocumented {missing}"
 
 
 def test_every_heading_in_the_reference_names_a_real_member() -> None:
-    reference = DOC[DOC.index("## Interface reference"):DOC.index("## Endpoints")]
+    reference = DOC[DOC.index("## Reference"):DOC.index("## Endpoints")]
     headings = re.findall(r"^### `(\w+)`", reference, re.MULTILINE)
-    assert sorted(headings) == sorted(scenario_api.__all__)
+    assert sorted(headings) == sorted(kit.__all__)
 
 
 def test_the_national_list_table_matches_the_catalog() -> None:
-    table = DOC[DOC.index("## The national list"):DOC.index("## Interface reference")]
+    table = DOC[DOC.index("## The national list"):DOC.index("## Stability")]
     for effect_type in NATIONAL_LIST:
         assert f"`{effect_type}`" in table
     for action in SUPERVISION_ACTIONS:
@@ -67,3 +67,13 @@ def test_the_national_list_table_matches_the_catalog() -> None:
 
 def test_the_entry_point_group_is_documented() -> None:
     assert '[project.entry-points."xinyi_api.scenarios"]' in DOC
+
+
+def test_the_interface_module_of_earlier_releases_still_works_and_warns() -> None:
+    import importlib
+    import sys
+
+    sys.modules.pop("xinyi_api.scenario_api", None)
+    with pytest.warns(DeprecationWarning, match="xinyi_api.scenarios.kit"):
+        old = importlib.import_module("xinyi_api.scenario_api")
+    assert old.Scenario is kit.Scenario and set(old.__all__) == set(kit.__all__)

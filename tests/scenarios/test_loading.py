@@ -11,10 +11,16 @@ import pytest
 
 import xinyi_scenarios as builtin_package
 from tests.conftest import app_at
-from tests.scenarios.helpers import fake_plugin
+from tests.scenarios.helpers import VALID, fake_plugin, variant
 from xinyi_api.scenarios.catalog import MAX_INSPECTIONS_PER_YEAR
-from xinyi_api.scenarios.loader import GROUP, discover, load_scenarios, scenario_problems
-from xinyi_api.scenarios.model import Scenario, ScenarioError
+from xinyi_api.scenarios.loader import (
+    GROUP,
+    discover,
+    load_scenarios,
+    measure_problems,
+    scenario_problems,
+)
+from xinyi_api.scenarios.model import Basis, Measure, Scenario, ScenarioError
 from xinyi_api.settings import Settings
 
 BUILT_INS = {"beef_soup", "medical_insurance", "pay_later", "property", "tourism"}
@@ -76,6 +82,7 @@ def test_unknown_scenario_key_in_settings_refuses_start(tmp_path: Path) -> None:
         ("CONSTRAINT_ON_A", r"失信约束 only for grades C and D, not A"),
         ("UNKNOWN_ACTION", r"supervision action 'fine_10000_yuan' is not on the national list"),
         ("UNDOCUMENTED", r"indicator 'files' has no description"),
+        ("PLACEHOLDER_BASIS", r"measure 'fewer': basis is still the template's placeholder"),
     ],
 )
 def test_invalid_plugin_is_refused_with_its_name_and_problem(target: str, problem: str) -> None:
@@ -85,6 +92,44 @@ def test_invalid_plugin_is_refused_with_its_name_and_problem(target: str, proble
     message = str(caught.value)
     assert message.startswith(f"scenario plugin 'sample = tests.scenarios.helpers:{target}'")
     assert re.search(problem, message), message
+
+
+@pytest.mark.parametrize("basis", [
+    Basis("<待填写 fill in: 政策文件名称及文号>", "三(七)"),
+    Basis("国办发〔2019〕35号", "<待填写 fill in: 条款>"),
+    Basis("国办发〔2019〕35号", "三(七)", quote="<待填写>"),
+])
+def test_a_basis_still_holding_the_skeletons_placeholder_is_refused(basis: Basis) -> None:
+    measure = VALID.measures[0]
+    problems = measure_problems(Measure(**{**{f: getattr(measure, f)
+                                              for f in measure.__struct_fields__},
+                                           "basis": basis}))
+    assert problems == ["basis is still the template's placeholder (待填写): name the policy "
+                        "document (with its number) and the article that grant the measure"]
+
+
+def test_installed_scenario_with_a_placeholder_basis_makes_create_app_refuse_to_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "site"
+    fake_plugin(site, "xinyi-scenario-draft",
+                {"sample": "tests.scenarios.helpers:PLACEHOLDER_BASIS"})
+    monkeypatch.syspath_prepend(str(site))
+    with pytest.raises(ScenarioError, match="basis is still the template's placeholder"):
+        app_at(_settings(tmp_path))
+
+
+def test_badly_named_migrations_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "0001_Own Table.sql").write_text("SELECT 1", encoding="utf-8")
+    problems = scenario_problems(variant(migrations=tmp_path))
+    assert len(problems) == 1 and problems[0].startswith("migrations: ")
+    assert "name must look like 0001_what_it_does.sql" in problems[0]
+
+
+def test_a_scenario_factory_that_fails_is_a_problem_not_a_traceback() -> None:
+    with pytest.raises(ScenarioError, match=r"tests\.scenarios\.helpers:broken_factory\(\) "
+                                            r"failed: RuntimeError: no configuration"):
+        load_scenarios(entry_points=[_ep("sample", "tests.scenarios.helpers:broken_factory")])
 
 
 def test_entry_point_name_must_be_the_scenario_key() -> None:

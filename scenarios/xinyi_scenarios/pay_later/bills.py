@@ -37,7 +37,6 @@ from xinyi_api.scenarios.kit import (
     Unprocessable,
     ensure_merchant_of,
 )
-from xinyi_api.scenarios.kit import record_person_fact as record_fact
 
 q = Queries.beside(__file__)
 
@@ -151,13 +150,13 @@ def bill_view(row: Any, available: int | None = None) -> Bill:
 
 
 async def sync_overdue(conn: asyncpg.Connection, person_ids: Sequence[str] | None,
-                       today: date) -> int:
+                       today: date, persons: PersonalCredit) -> int:
     """Mark charged bills past their due day overdue and record each on the person's file."""
     rows = await conn.fetch(q.mark_overdue, today,
                             None if person_ids is None else list(person_ids))
     for r in rows:
         first_day = r["due_on"] + timedelta(days=1)
-        await record_fact(
+        await persons.record_fact(
             conn, r["person_id"], kind="payment", result="overdue",
             title=f"先医后付账单 {r['id']} ¥{r['billed_fen'] / 100:.2f} 逾期未结清"
                   f"({r['hospital_name']})",
@@ -229,13 +228,13 @@ async def charge(conn: asyncpg.Connection, principal: Principal, bill_id: str, a
     return bill_view(await conn.fetchrow(q.charge_bill, bill_id, amount_fen, today, due))
 
 
-async def settle(conn: asyncpg.Connection, principal: Principal, bill_id: str,
-                 today: date) -> Bill:
+async def settle(conn: asyncpg.Connection, ctx: Context, bill_id: str) -> Bill:
     """The patient paid: release the hold; on time +, late replaces the overdue record."""
+    principal, today = ctx.principal, ctx.today
     row = await _bill(conn, principal, bill_id, "billed", "overdue")
     late = row["status"] == "overdue" or today > row["due_on"]
     settled = await conn.fetchrow(q.settle_bill, bill_id, today)
-    await record_fact(
+    await ctx.persons.record_fact(
         conn, row["person_id"], kind="payment", result="late" if late else "on_time",
         title=f"先医后付账单 {bill_id} ¥{row['billed_fen'] / 100:.2f} "
               + ("逾期后已结清" if late else "按时结清"),

@@ -83,7 +83,7 @@ class PayLaterController(Controller):
     )
     async def settle(self, ctx: ContextDep, bill_id: Annotated[str, BILL_ID]) -> bills.Bill:
         async with ctx.transaction() as conn:
-            bill = await bills.settle(conn, ctx.principal, bill_id, ctx.today)
+            bill = await bills.settle(conn, ctx, bill_id)
             await ctx.audit(conn, "settle", subject_id=bill.hospital_id,
                             detail={"bill": bill_id})
         return bill
@@ -148,6 +148,6 @@ class PayLaterController(Controller):
     async def overdue_check(self, ctx: ContextDep) -> dict[str, int]:
         ctx.ensure_owner()
         async with ctx.transaction() as conn:
-            marked = await bills.sync_overdue(conn, None, ctx.today)
+            marked = await bills.sync_overdue(conn, None, ctx.today, ctx.persons)
             await ctx.audit(conn, "overdue_check", detail={"marked": marked})
         return {"marked": marked}

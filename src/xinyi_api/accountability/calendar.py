@@ -32,7 +32,7 @@ from typing import Any, Final
 
 import asyncpg
 
-from xinyi_api.accountability import audit
+from xinyi_api import audit
 from xinyi_api.auth.tokens import Principal
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ def audit() -> None:
 def verify() -> None:
     """Seal the committed entries, then re-compute the whole hash chain; exit 1 naming the first
     changed or missing entry."""
-    from xinyi_api.accountability.audit import verify as verify_chain
+    from xinyi_api.audit import verify as verify_chain
 
     settings = settings_from_env()
     with database(settings) as s:
@@ -43,7 +43,7 @@ def verify() -> None:
 def seal() -> None:
     """Seal every committed audit entry into the hash chain now (the app does this on its own
     shortly after each write; useful after bulk loads or with no app running)."""
-    from xinyi_api.accountability.audit import seal as seal_entries
+    from xinyi_api.audit import seal as seal_entries
 
     settings = settings_from_env()
     with database(settings) as s:

@@ -14,15 +14,15 @@ from datetime import date
 
 import asyncpg
 
-from xinyi_api.accountability import audit
+from xinyi_api import audit
 from xinyi_api.accountability import schemas as s
 from xinyi_api.accountability.service import q
 from xinyi_api.auth.guards import ensure_region, region_prefix
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.db.queries import like_pattern
 from xinyi_api.errors import Forbidden, NotFound, Unprocessable
+from xinyi_api.grading import kinds
 from xinyi_api.grading.engine import GRADE_LABELS
-from xinyi_api.records import kinds
 
 GRADE_KEYS = ("A", "B", "C", "D", "unrated")
 

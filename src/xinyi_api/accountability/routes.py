@@ -13,7 +13,8 @@ from typing import Annotated, Any
 from litestar import Controller, Request, delete, get, post
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 
-from xinyi_api.accountability import audit, public, service
+from xinyi_api import audit
+from xinyi_api.accountability import public, service
 from xinyi_api.accountability import schemas as s
 from xinyi_api.auth.guards import requires
 from xinyi_api.auth.tokens import Principal

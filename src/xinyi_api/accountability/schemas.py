@@ -8,9 +8,9 @@ from typing import Annotated, Any, Literal
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from xinyi_api.grading.kinds import Result, Severity
 from xinyi_api.grading.schemas import GradeView
 from xinyi_api.inputs import FreeText, PlausibleDate, SingleLineText
-from xinyi_api.records.kinds import Result, Severity
 from xinyi_api.records.schemas import Content, CreditRecord, LegalBasis, Title
 
 Reason = Annotated[FreeText, Meta(min_length=1, max_length=500, examples=["已提交整改报告"])]

@@ -20,7 +20,7 @@ from typing import Any, TypeAlias
 import asyncpg
 import msgspec
 
-from xinyi_api.accountability import audit
+from xinyi_api import audit
 from xinyi_api.accountability import schemas as s
 from xinyi_api.accountability.calendar import (
     OBJECTION_WORKING_DAYS,
@@ -28,13 +28,13 @@ from xinyi_api.accountability.calendar import (
     HolidayCalendar,
     calendar_for,
 )
-from xinyi_api.accountability.repair_rules import earliest_repair_on
 from xinyi_api.auth.guards import ensure_region
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.db.queries import Queries
 from xinyi_api.errors import Conflict, Forbidden, NotFound, Unprocessable
+from xinyi_api.grading import kinds
 from xinyi_api.grading.service import Grader
-from xinyi_api.records import kinds
+from xinyi_api.records.repair_rules import earliest_repair_on
 from xinyi_api.records.schemas import CreditRecord
 from xinyi_api.records.service import check_record, to_record
 from xinyi_api.records.service import q as record_queries

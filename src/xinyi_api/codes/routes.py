@@ -14,7 +14,7 @@ from litestar.openapi.spec import Example
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.types import ASGIApp
 
-from xinyi_api.accountability import audit
+from xinyi_api import audit
 from xinyi_api.auth.guards import requires
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.codes import h5, render, schemas, service
@@ -25,7 +25,7 @@ from xinyi_api.codes.token import code_key_id
 from xinyi_api.deps import DB
 from xinyi_api.errors import Conflict, Forbidden, Gone, NotFound, Unauthorized, Unprocessable
 from xinyi_api.inputs import PlausibleDate
-from xinyi_api.platform import app_state
+from xinyi_api.state import platform_of
 from xinyi_api.web import is_head
 
 if TYPE_CHECKING:
@@ -63,7 +63,8 @@ SCAN_ERRORS = [NotFound, Gone]
 
 
 def _runtime(request: Request[Any, Any, Any]) -> CodesRuntime:
-    runtime: CodesRuntime = app_state(request.app).codes
+    runtime = platform_of(request.app).codes
+    assert runtime is not None
     return runtime
 
 

@@ -1,6 +1,6 @@
 """The per-worker code runtime 码服务运行时: caches, listener, scan counter, lifespan.
 
-``CodesRuntime`` lives on ``app_state(app).codes``. A scan goes:
+``CodesRuntime`` lives on the platform (``platform_of(app).codes``). A scan goes:
 
 1. token → serial: ``CodeSigner.verify_cached`` (a token checked before), else
    ``parse_code_token`` (shape only, no cryptography) and a live key of the token's kind;
@@ -57,7 +57,7 @@ from xinyi_api.codes.stats import ScanCounter
 from xinyi_api.codes.token import VERSION_BLS, CodeToken, InvalidCodeToken, parse_code_token
 from xinyi_api.db.pool import ReadPool
 from xinyi_api.errors import Gone, NotFound
-from xinyi_api.platform import app_state
+from xinyi_api.state import platform_of
 
 if TYPE_CHECKING:
 
@@ -132,11 +132,11 @@ class CodesRuntime:
         return self._signer is not None
 
     async def start(self, app: Litestar) -> None:
-        settings: Settings = app_state(app).settings  # the embedded server may have set the URL
+        settings: Settings = platform_of(app).settings  # the embedded server may have set the URL
         assert settings.database_url is not None
         self.settings = settings
-        self._db = app_state(app).db
-        self._signer = CodeSigner(app_state(app).key_store, settings.public_base_url)
+        self._db = platform_of(app).db
+        self._signer = CodeSigner(platform_of(app).key_store, settings.public_base_url)
         self._builder = Builder.of(settings, self.contributors, self._signer)
         if self._materialise:
             self.materialiser = Materialiser(lambda: self.database.write, lambda: self.builder,
@@ -335,9 +335,10 @@ class CodesRuntime:
 async def codes_lifespan(app: Litestar) -> AsyncIterator[None]:
     """Start the change listener and the scan-statistics flusher; flush and stop on exit.
 
-    Must come after the database lifespan (it needs ``app_state(app).db`` and ``key_store``).
+    Must come after the database lifespan (it needs ``platform_of(app).db`` and ``key_store``).
     """
-    runtime: CodesRuntime = app_state(app).codes
+    runtime = platform_of(app).codes
+    assert runtime is not None
     await runtime.start(app)
     try:
         yield

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import msgspec
 
-from xinyi_api.accountability import audit
+from xinyi_api import audit
 from xinyi_api.auth.guards import ensure_region
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.codes import schemas
@@ -20,7 +20,7 @@ from xinyi_api.codes.hooks import ProfileContributor, ProfileDraft
 from xinyi_api.db.queries import Queries
 from xinyi_api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from xinyi_api.grading.engine import GRADE_LABELS
-from xinyi_api.records.kinds import KIND_LABELS, RESULT_LABELS, SEVERITY_LABELS, STATUS_LABELS
+from xinyi_api.grading.kinds import KIND_LABELS, RESULT_LABELS, SEVERITY_LABELS, STATUS_LABELS
 
 log = logging.getLogger(__name__)
 q = Queries.beside(__file__)

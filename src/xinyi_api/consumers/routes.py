@@ -1,19 +1,21 @@
-"""HTTP endpoints of login (小程序登录), refresh tokens, enterprise claims (认领) and the
-consumer's own data (我的评价 / 我的投诉 / 导出)."""
+"""HTTP endpoints of login (小程序登录), refresh tokens and enterprise claims (认领).
+
+The consumer's own data (我的评价 / 我的投诉 / 导出) is ``xinyi_api.me``, which sits above this
+package and the ratings and personal-credit packages it gathers from."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, Request, get, post
 from litestar.params import JSONBody, PathParameter
 
-from xinyi_api.accountability import audit
+from xinyi_api import audit
 from xinyi_api.auth.guards import requires
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.consumers import ratelimit, schemas, service, wechat
 from xinyi_api.consumers.context import current_address
-from xinyi_api.deps import DB, ClockDep, GraderDep, PersonsDep, SettingsDep
+from xinyi_api.deps import DB, SettingsDep
 from xinyi_api.errors import (
     Forbidden,
     NotFound,
@@ -23,11 +25,7 @@ from xinyi_api.errors import (
     Unprocessable,
 )
 from xinyi_api.keys import KeyStore
-from xinyi_api.persons.schemas import record_view
-from xinyi_api.platform import app_state
-from xinyi_api.ratings import complaints as complaint_service
-from xinyi_api.ratings import schemas as rating_schemas
-from xinyi_api.ratings import service as rating_service
+from xinyi_api.state import platform_of
 
 AUTH_TAG = "consumers 消费者与经营者"
 GUARDED = [Unauthorized, Forbidden]
@@ -38,7 +36,7 @@ COMPLAINT_ID = PathParameter(pattern=r"^Q[0-9]{10}$", description="complaint id"
 
 
 def _keys(request: Req) -> KeyStore:
-    keys: KeyStore = app_state(request.app).key_store
+    keys: KeyStore = platform_of(request.app).key_store
     return keys
 
 
@@ -67,7 +65,7 @@ class AuthController(Controller):
         async with db.write.acquire() as conn:
             return await service.login(conn, _keys(request), settings, data.as_, openid,
                                        endpoint=audit.endpoint_of(request),
-                                       now=app_state(request.app).clock.now())
+                                       now=platform_of(request.app).clock.now())
 
     @post(
         "/dev-login",
@@ -88,7 +86,7 @@ class AuthController(Controller):
         async with db.write.acquire() as conn:
             return await service.login(conn, _keys(request), settings, data.as_,
                                        f"dev:{data.name}", endpoint=audit.endpoint_of(request),
-                                       now=app_state(request.app).clock.now())
+                                       now=platform_of(request.app).clock.now())
 
     @post(
         "/refresh",
@@ -107,7 +105,7 @@ class AuthController(Controller):
         async with db.write.acquire() as conn:
             return await service.refresh(conn, _keys(request), settings, data.refresh_token,
                                          endpoint=audit.endpoint_of(request),
-                                         now=app_state(request.app).clock.now())
+                                         now=platform_of(request.app).clock.now())
 
     @post(
         "/logout",
@@ -179,88 +177,4 @@ class MerchantController(Controller):
             return await service.merchant_enterprises(conn, request.user.sub)
 
 
-class MeController(Controller):
-    path = "/api/v1/me"
-    tags = (AUTH_TAG,)
-
-    @get(
-        "/ratings",
-        guards=[requires("consumer")],
-        summary="My ratings (我的评价), whatever their status",
-        raises=GUARDED,
-    )
-    async def my_ratings(self, request: Req, db: DB) -> list[rating_schemas.MyRating]:
-        async with db.write.acquire() as conn:
-            return await rating_service.mine(conn, request.user.sub)
-
-    @delete(
-        "/ratings/{rating_id:str}",
-        guards=[requires("consumer")],
-        summary="Delete one of my ratings for good",
-        description="The rating, its reply and its votes are deleted; the store is regraded if "
-        "it counted. A moderation decision about it (e.g. found malicious) is kept.",
-        raises=[*GUARDED, NotFound],
-    )
-    async def delete_rating(
-        self, request: Req, rating_id: Annotated[str, RATING_ID], db: DB, grader: GraderDep,
-        clock: ClockDep,
-    ) -> None:
-        async with db.write.acquire() as conn:
-            await rating_service.delete_mine(conn, grader, request.user, rating_id,
-                                             clock.today(), endpoint=audit.endpoint_of(request))
-
-    @get(
-        "/complaints",
-        guards=[requires("consumer")],
-        summary="My complaints (我的投诉) and their outcomes",
-        raises=GUARDED,
-    )
-    async def my_complaints(self, request: Req, db: DB) -> list[rating_schemas.Complaint]:
-        async with db.write.acquire() as conn:
-            return await complaint_service.mine(conn, request.user.sub)
-
-    @delete(
-        "/complaints/{complaint_id:str}",
-        guards=[requires("consumer")],
-        summary="Delete one of my complaints",
-        description="An open complaint is withdrawn. For an upheld one, the credit record the "
-        "department added stays in the store's file (it holds the department's finding, not "
-        "the complaint text).",
-        raises=[*GUARDED, NotFound],
-    )
-    async def delete_complaint(
-        self, request: Req, complaint_id: Annotated[str, COMPLAINT_ID], db: DB,
-    ) -> None:
-        async with db.write.acquire() as conn:
-            await complaint_service.delete_mine(conn, request.user, complaint_id,
-                                                endpoint=audit.endpoint_of(request))
-
-    @get(
-        "/export",
-        guards=[requires("consumer")],
-        summary="Export everything stored about me (个人信息导出), as JSON",
-        description="The account (pseudonymous id, created, last login), all my ratings, "
-        "complaints, visit proofs and my personal credit records (个人信用记录).",
-        raises=GUARDED,
-    )
-    async def export(self, request: Req, db: DB, persons: PersonsDep) -> schemas.Export:
-        sub = request.user.sub
-        async with db.write.acquire() as conn, conn.transaction(isolation="repeatable_read",
-                                                                 readonly=True):
-            account = await conn.fetchrow(service.q.account, sub)
-            ratings = await rating_service.mine(conn, sub)
-            complaints = await complaint_service.mine(conn, sub)
-            visits = await conn.fetch(service.q.my_visits, sub)
-            records = await persons.records(conn, sub)
-        return schemas.Export(
-            account=schemas.Account(
-                id=sub, role=request.user.role,
-                created_at=account["created_at"] if account else None,
-                last_login_at=account["last_login_at"] if account else None),
-            ratings=ratings, complaints=complaints,
-            visits=[schemas.Visit(**dict(v)) for v in visits],
-            personal_records=[record_view(r) for r in records],
-            exported_at=app_state(request.app).clock.now())
-
-
-CONTROLLERS = [AuthController, ClaimCodeController, MerchantController, MeController]
+CONTROLLERS = [AuthController, ClaimCodeController, MerchantController]

@@ -11,7 +11,7 @@ from typing import Any
 
 import asyncpg
 
-from xinyi_api.accountability import audit
+from xinyi_api import audit
 from xinyi_api.auth.guards import ensure_region
 from xinyi_api.auth.tokens import Principal, issue_token
 from xinyi_api.codes.hooks import ScanEvent

@@ -14,8 +14,8 @@ from datetime import date, timedelta
 import asyncpg
 
 from xinyi_api.clock import Clock
+from xinyi_api.grading.kinds import public_until
 from xinyi_api.grading.regrade import run_regrade
-from xinyi_api.records.kinds import public_until
 from xinyi_api.settings import Settings
 from xinyi_api.subjects.uscc import check_character
 

@@ -21,7 +21,7 @@ from xinyi_api.grading.engine import (
     RecordFact,
     capped,
 )
-from xinyi_api.records.kinds import KIND_LABELS, RESULT_LABELS, SEVERITY_LABELS
+from xinyi_api.grading.kinds import KIND_LABELS, RESULT_LABELS, SEVERITY_LABELS
 
 PENALTY_POINTS = {"minor": -30, "general": -80, "serious": -150, "severe": -300}
 COMPLAINT_POINTS = {"minor": -10, "general": -25, "serious": -60, "severe": -120}

@@ -35,6 +35,8 @@ from litestar.plugins import OpenAPISchemaPlugin
 from litestar.typing import FieldDefinition
 from msgspec import Meta
 
+from xinyi_api.errors import VALIDATION_MESSAGES
+
 # --------------------------------------------------------------------------- characters
 
 NEVER_ALLOWED: tuple[tuple[int, int, str], ...] = (
@@ -156,6 +158,10 @@ _READABLE = {
 def readable_validation_message(message: str) -> str:
     """msgspec's message for a failed text pattern, in words instead of a 300-character regex."""
     return _READABLE.get(message, message)
+
+
+# The problem+json rendering (xinyi_api.errors) shows these words in each error's ``message``.
+VALIDATION_MESSAGES.update(_READABLE)
 
 
 # --------------------------------------------------------------------------- integers

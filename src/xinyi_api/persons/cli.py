@@ -7,7 +7,7 @@ from datetime import datetime
 import asyncpg
 import click
 
-from xinyi_api.commands import AS_OF, database, run, settings_from_env, today_of
+from xinyi_api.commands import AS_OF, database, platform_for, run, settings_from_env, today_of
 
 
 @click.group()
@@ -22,11 +22,9 @@ def persons_sync(as_of: datetime | None) -> None:
 
     Run it daily (cron); a person's records are also synced whenever their credit is read.
     """
-    from xinyi_api.platform import build_platform
-
     settings = settings_from_env()
     today = today_of(settings, as_of)
-    service = build_platform(settings).persons
+    service = platform_for(settings).persons
 
     async def job(conn: asyncpg.Connection) -> int:
         async with conn.transaction():

@@ -9,11 +9,12 @@ from litestar import Controller, Request, get, post
 from xinyi_api.auth.guards import requires
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.consumers import ratelimit
-from xinyi_api.deps import DB, ClockDep, PersonsDep, SettingsDep
+from xinyi_api.deps import DB, ClockDep, SettingsDep
 from xinyi_api.errors import Forbidden, NotFound, TooManyRequests, Unauthorized
 from xinyi_api.grading.engine import GRADE_LABELS
 from xinyi_api.grading.schemas import explanation_view
 from xinyi_api.persons import schemas
+from xinyi_api.persons.deps import PersonsDep
 from xinyi_api.persons.service import Standing
 from xinyi_api.scenarios.schemas import measure_view
 

@@ -14,6 +14,7 @@ A partner never receives the person id or the file: only what its scenario endpo
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -133,8 +134,31 @@ class PersonalCredit:
 
     async def sync(self, conn: asyncpg.Connection, person_ids: Sequence[str] | None,
                    today: date) -> int:
-        """Let every scenario bring the persons' records up to date (e.g. mark bills overdue)."""
-        return sum([await s(conn, person_ids, today) for s in self.syncs])
+        """Let every scenario bring the persons' records up to date (e.g. mark bills overdue).
+
+        A sync is called with this service as fourth argument when it takes one (to write
+        facts with ``record_fact``); a sync of the earlier three-argument form still works.
+        """
+        written = 0
+        for sync in self.syncs:
+            if len(inspect.signature(sync).parameters) >= 4:
+                written += await sync(conn, person_ids, today, self)
+            else:
+                written += await sync(conn, person_ids, today)  # type: ignore[call-arg]
+        return written
+
+    async def record_fact(
+        self, conn: asyncpg.Connection, person_id: str, *,
+        kind: Literal["payment", "scenario_points"],
+        result: Literal["on_time", "late", "overdue"], title: str, occurred_on: date,
+        counts_until: date, source: str, source_ref: str, department: str, recorded_by: str,
+    ) -> tuple[str, bool]:
+        """``record_fact`` as a method, for scenarios (they see personal credit through
+        ``xinyi_api.scenarios.model.PersonCredit``)."""
+        return await record_fact(
+            conn, person_id, kind=kind, result=result, title=title, occurred_on=occurred_on,
+            counts_until=counts_until, source=source, source_ref=source_ref,
+            department=department, recorded_by=recorded_by)
 
     async def standing(self, conn: asyncpg.Connection, person_id: str, today: date) -> Standing:
         """Sync, load and grade the person; the measures their grade earns in each scenario."""

@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from xinyi_api.accountability import audit
+from xinyi_api import audit
 from xinyi_api.auth.guards import ensure_region, region_prefix
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.clock import Clock

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from litestar import Controller, Request, get, post, put
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
-from xinyi_api.accountability import audit
+from xinyi_api import audit
 from xinyi_api.auth.guards import requires
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.clock import Clock
@@ -22,9 +22,9 @@ from xinyi_api.errors import (
     Unauthorized,
     Unprocessable,
 )
-from xinyi_api.platform import app_state
 from xinyi_api.ratings import complaints, schemas, service
 from xinyi_api.scenarios.registry import ScenarioRegistry
+from xinyi_api.state import platform_of
 
 TAG = "ratings 消费者评价"
 STORE_ID = PathParameter(pattern=r"^S[0-9]{8}$", description="store id")
@@ -35,7 +35,7 @@ Req = Request[Principal, Any, Any]
 
 
 def _registry(request: Req) -> ScenarioRegistry:
-    registry: ScenarioRegistry = app_state(request.app).scenarios
+    registry: ScenarioRegistry = platform_of(request.app).scenarios
     return registry
 
 
@@ -66,7 +66,7 @@ class StoreRatingController(Controller):
         # The busiest write takes the app state directly rather than as dependencies: Litestar
         # resolves several dependencies in an anyio task group, a task each, which cost more than
         # all the other routing work of the request (bench/README.md, ratings).
-        state = app_state(request.app)
+        state = platform_of(request.app)
         db: Database = state.db
         clock: Clock = state.clock
         async with db.write.acquire() as conn:

@@ -13,8 +13,8 @@ from msgspec import Meta, Struct
 
 from xinyi_api.codes.schemas import Dimension as Dimension
 from xinyi_api.codes.schemas import StoreRatingSummary as StoreRatingSummary
+from xinyi_api.grading.kinds import Severity
 from xinyi_api.inputs import FreeText
-from xinyi_api.records.kinds import Severity
 
 Stars = Annotated[int, Meta(ge=1, le=5, description="1–5 stars 星")]
 DimensionKey = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{1,40}$")]

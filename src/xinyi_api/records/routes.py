@@ -7,16 +7,16 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, patch, post
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
-from xinyi_api.accountability import audit
-from xinyi_api.accountability.repair_rules import repair_guidance
+from xinyi_api import audit
 from xinyi_api.auth.guards import requires
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.deps import DB, ClockDep, GraderDep
 from xinyi_api.errors import Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
 from xinyi_api.grading import service as grading
 from xinyi_api.grading.schemas import GradeHistoryItem, GradeView, SchemeGradeReader, grade_view
-from xinyi_api.platform import app_state
 from xinyi_api.records import schemas, service
+from xinyi_api.records.repair_rules import repair_guidance
+from xinyi_api.state import platform_of
 from xinyi_api.subjects.service import q as subject_queries
 
 SUBJECT_ID = PathParameter(pattern=r"^[ES][0-9]{8}$", description="enterprise or store id")
@@ -110,7 +110,7 @@ class GradeController(Controller):
                 return await _public_grade(conn, subject_id)
             # A scenario's grade: only while it is enabled and covers the subject, and never a
             # stored grade older than the scenario's configuration (xinyi_api.scenarios).
-            reader: SchemeGradeReader | None = app_state(request.app).platform.scheme_grades
+            reader: SchemeGradeReader | None = platform_of(request.app).scheme_grades
             assert reader is not None
             view = await reader(conn, subject_id, scheme, clock.today())
             if view is None:

@@ -7,10 +7,10 @@ from typing import Annotated
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from xinyi_api.accountability.repair_rules import RepairGuidance
+from xinyi_api.grading.kinds import RecordKind, Result, Severity, Status
 from xinyi_api.grading.schemas import GradeView
 from xinyi_api.inputs import FreeText, PlausibleDate, SingleLineText
-from xinyi_api.records.kinds import RecordKind, Result, Severity, Status
+from xinyi_api.records.repair_rules import RepairGuidance
 
 Title = Annotated[SingleLineText, Meta(min_length=1, max_length=200, examples=["后厨卫生不达标"])]
 Content = Annotated[FreeText, Meta(max_length=4000)]

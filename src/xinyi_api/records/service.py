@@ -8,13 +8,14 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from xinyi_api.accountability import audit
+from xinyi_api import audit
 from xinyi_api.auth.guards import ensure_region
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.db.queries import Queries
 from xinyi_api.errors import Conflict, Forbidden, NotFound, Unprocessable
+from xinyi_api.grading import kinds
 from xinyi_api.grading.service import Grader
-from xinyi_api.records import kinds, schemas
+from xinyi_api.records import schemas
 from xinyi_api.subjects.service import q as _subjects
 
 q = Queries.beside(__file__)

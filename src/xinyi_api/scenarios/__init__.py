@@ -8,7 +8,20 @@ everything else here is the core's side and may change without notice:
 - ``loader``    finding plugins (entry points) and validating them, reporting every problem;
 - ``registry``  the enabled scenarios of a process, built once and shared;
 - ``routes``, ``service``, ``schemas``   the generic endpoints every scenario gets;
-- ``partners``  participants (参与单位) and redemptions of person incentives.
+- ``partners``  participants (参与单位) and redemptions of person incentives;
+- ``context``, ``deps``   the ``ctx`` a scenario's own endpoints get;
+- ``config``    a scenario's settings from ``XINYI_SCENARIO_<KEY>_<FIELD>``;
+- ``freshness`` scenario grades that are never stale (fingerprints, the background refresh).
+
+The kit for authors (docs/scenario-kit.md):
+
+- ``cli``       ``xinyi-api scenarios list / show / check [PATH] [--diff] / new KEY``;
+- ``checking``  what ``check`` validates, installed or a package directory;
+- ``diff``      ``check --diff``: grades under a new rule version against the stored ones;
+- ``skeleton`` and ``template/``   ``new``: the package skeleton, rendered from ``*.tmpl`` files;
+- ``testing``   offline helpers (``make_file``, ``grade_offline`` …), exported by ``kit``;
+- (``xinyi_api.pytest_plugin``, outside the package because it builds an app: the
+  ``scenario_…`` fixtures, a ``pytest11`` plugin.)
 
 Nothing is imported here, so the core can import one part without loading the rest.
 """

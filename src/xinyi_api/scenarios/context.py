@@ -23,7 +23,7 @@ from typing import Any
 
 import asyncpg
 
-from xinyi_api.accountability import audit as audit_log
+from xinyi_api import audit as audit_log
 from xinyi_api.auth.guards import ensure_acts_for, ensure_region
 
 # Imported at run time, not under TYPE_CHECKING: Litestar reads ``Context``'s annotations when
@@ -35,8 +35,7 @@ from xinyi_api.db.queries import Queries
 from xinyi_api.errors import NotFound, Unprocessable
 from xinyi_api.grading.engine import CreditFile, GradeResult
 from xinyi_api.grading.service import Grader
-from xinyi_api.persons.service import PersonalCredit
-from xinyi_api.scenarios.model import Scenario
+from xinyi_api.scenarios.model import PersonCredit, Scenario
 
 __all__ = ["Context", "Subject"]
 
@@ -67,7 +66,8 @@ class Context:
     db: Database
     grader: Grader
     clock: Clock
-    persons: PersonalCredit
+    persons: PersonCredit
+    """Personal credit (个人信用): spend a 动态个人信用码, a person's standing, facts."""
     config: Any
     """The scenario's settings (an instance of ``Scenario.settings``), or ``None``."""
 

@@ -33,9 +33,9 @@ from litestar import Litestar
 from xinyi_api.db.queries import Queries
 from xinyi_api.grading.engine import CreditFile, Grade, GradeResult
 from xinyi_api.grading.service import Grader
-from xinyi_api.platform import app_state
 from xinyi_api.scenarios.model import Scenario
 from xinyi_api.scenarios.registry import ScenarioRegistry
+from xinyi_api.state import platform_of
 
 log = logging.getLogger(__name__)
 q = Queries.beside(__file__)
@@ -216,17 +216,17 @@ async def warn_missing_departments(conn: asyncpg.Connection,
 @asynccontextmanager
 async def scenario_lifespan(app: Litestar) -> AsyncIterator[None]:
     """After the database lifespan: record the configuration, then refresh in the background."""
-    registry: ScenarioRegistry = app_state(app).scenarios
+    registry: ScenarioRegistry = platform_of(app).scenarios
     # The refresh holds a session advisory lock across its batches: a direct connection, never
     # one of a transaction-mode pooler (docs/operations.md, "Connection budget").
-    pool: asyncpg.Pool = app_state(app).db.session
+    pool: asyncpg.Pool = platform_of(app).db.session
     async with pool.acquire() as conn:
         stale = await reconcile(conn, registry)
         await warn_missing_departments(conn, registry)
-    tasks = [asyncio.create_task(_refresh_logged(pool, app_state(app).grader, s,
-                                                 app_state(app).clock.today()),
+    tasks = [asyncio.create_task(_refresh_logged(pool, platform_of(app).grader, s,
+                                                 platform_of(app).clock.today()),
                                  name=f"refresh {s.key}") for s in stale]
-    app_state(app).scenario_refreshes = tasks
+    app.state.scenario_refreshes = tasks
     try:
         yield
     finally:

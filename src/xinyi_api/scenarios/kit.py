@@ -19,9 +19,11 @@ What is here, by purpose:
 - its own endpoints: ``Context`` (``ctx``: transaction, covered subject, regrade, audit, clock,
   configuration), guards (``requires``, ``ensure_region``, ``ensure_merchant_of``), errors,
   input types (``SingleLineText``, ``FreeText``, ``PlausibleDate``, ``Int64``), personal credit
-  (``PersonalCredit``, ``Standing``, ``record_person_fact``);
-- testing it: ``make_file``, ``make_record``, ``grade_offline`` and the pytest fixture
-  ``scenario_app`` (``xinyi_api.scenarios.testing``, loaded as a pytest plugin).
+  (``PersonalCredit``: spend a 动态个人信用码, a person's ``Standing``, ``record_fact``);
+- testing it: ``make_file``, ``make_record``, ``grade_offline``, ``scenario_problems``
+  (``xinyi_api.scenarios.testing``) and the pytest fixtures ``scenario_client``,
+  ``scenario_token``, ``scenario_subject`` … (``xinyi_api.pytest_plugin``, loaded by
+  pytest on its own; docs/scenario-kit.md).
 """
 
 from __future__ import annotations
@@ -53,12 +55,10 @@ from xinyi_api.grading.engine import (
     RecordFact,
     capped,
 )
+from xinyi_api.grading.kinds import KIND_LABELS, RESULT_LABELS, SEVERITY_LABELS
 from xinyi_api.grading.service import FileLoader
 from xinyi_api.industries import Industry
 from xinyi_api.inputs import FreeText, Int64, PlausibleDate, PlausibleDateTime, SingleLineText
-from xinyi_api.persons.service import PersonalCredit, Standing
-from xinyi_api.persons.service import record_fact as record_person_fact
-from xinyi_api.records.kinds import KIND_LABELS, RESULT_LABELS, SEVERITY_LABELS
 from xinyi_api.scenarios.context import Context, Subject
 from xinyi_api.scenarios.deps import ContextDep
 from xinyi_api.scenarios.model import (
@@ -86,7 +86,9 @@ from xinyi_api.scenarios.model import (
     Waiver,
     indicator,
 )
-from xinyi_api.scenarios.testing import grade_offline, make_file, make_record
+from xinyi_api.scenarios.model import PersonCredit as PersonalCredit
+from xinyi_api.scenarios.model import PersonStanding as Standing
+from xinyi_api.scenarios.testing import grade_offline, make_file, make_record, scenario_problems
 
 __all__ = [
     "GRADES",
@@ -154,6 +156,6 @@ __all__ = [
     "indicator",
     "make_file",
     "make_record",
-    "record_person_fact",
     "requires",
+    "scenario_problems",
 ]

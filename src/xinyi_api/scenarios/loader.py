@@ -7,8 +7,10 @@ returning one). The built-ins in ``scenarios/`` are registered in this project's
 
 ``inspect_plugins(enabled)`` imports the enabled plugins (all of them when ``enabled`` is
 ``None``, i.e. ``XINYI_SCENARIOS`` unset) and validates each: unique key, a well-formed grading
-rule with monotone thresholds, documented indicators, and measures that each have a basis and a
-well-formed effect no stricter than the national list (``catalog``). It collects every problem of
+rule with monotone thresholds, documented indicators, measures that each have a real basis (not
+the skeleton's ``待填写`` placeholder) and a well-formed effect no stricter than the national list
+(``catalog``), own routes clear of the generic endpoints, well-named migrations and a settings
+struct. It collects every problem of
 every plugin; ``load_scenarios`` raises them all as one ``ScenarioError``, so the app refuses to
 start and says everything that is wrong at once.
 """
@@ -36,6 +38,10 @@ GROUP = "xinyi_api.scenarios"
 """The entry-point group scenario plugins register in."""
 
 KEY = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
+BASIS_PLACEHOLDER = "待填写"
+"""The text ``xinyi-api scenarios new`` puts in every ``Basis`` of its skeleton
+(``<待填写 fill in: …>``): a basis still holding it is refused until the author names the real
+policy document and article."""
 SUBJECT_TYPES = frozenset({"enterprise", "individual", "store"})
 MEASURE_GRADES = frozenset({*GRADES, "unrated"})
 RESERVED_KEYS = frozenset({"public"})
@@ -83,9 +89,12 @@ class Inspection:
 def inspect_plugins(
     enabled: Sequence[str] | None = None,
     entry_points: Iterable[importlib.metadata.EntryPoint] | None = None,
+    *,
+    known_industries: Iterable[Industry] = (),
 ) -> Inspection:
     """Import and validate the enabled scenarios, collecting every problem of every one (for
-    ``xinyi-api scenarios check``); nothing is raised."""
+    ``xinyi-api scenarios check``); nothing is raised. ``known_industries``: industries other
+    scenarios declare (a package checked on its own may cover one of them)."""
     found = list(discover() if entry_points is None else entry_points)
     by_key: dict[str, list[importlib.metadata.EntryPoint]] = {}
     for ep in found:
@@ -109,13 +118,14 @@ def inspect_plugins(
             report.loaded.append(load_entry_point(eps[0]))
         except ScenarioError as exc:
             report.problems[exc.plugin] = list(exc.problems)
-    _check_industries(report)
+    _check_industries(report, known_industries)
     return report
 
 
-def _check_industries(report: Inspection) -> None:
+def _check_industries(report: Inspection, also_known: Iterable[Industry] = ()) -> None:
     """Every covered industry must be in the registry (the core's and the scenarios' own)."""
-    known = IndustryRegistry(i for item in report.loaded for i in item.scenario.new_industries)
+    declared = [i for item in report.loaded for i in item.scenario.new_industries]
+    known = IndustryRegistry([*declared, *also_known])
     for item in report.loaded:
         unknown = [i for i in item.scenario.industries if i not in known]
         if unknown:
@@ -137,18 +147,30 @@ def load_scenarios(
     return report.loaded
 
 
-def load_entry_point(ep: importlib.metadata.EntryPoint) -> LoadedScenario:
-    """Import one entry point and validate the scenario it names."""
+def load_entry_point(ep: importlib.metadata.EntryPoint,
+                     distribution: str | None = None) -> LoadedScenario:
+    """Import one entry point and validate the scenario it names. Whatever goes wrong — an
+    import error, a factory that raises, a declaration so malformed that checking it fails — is
+    a ``ScenarioError`` naming the plugin, never a traceback."""
     plugin, dist = _describe(ep)
+    dist = distribution or dist
     try:
         obj = ep.load()
     except Exception as exc:
         raise ScenarioError(plugin, [f"cannot be imported: {type(exc).__name__}: {exc}"]) from exc
     if not isinstance(obj, Scenario) and callable(obj):
-        obj = obj()
+        try:
+            obj = obj()
+        except Exception as exc:
+            raise ScenarioError(plugin, [f"{ep.value}() failed: {type(exc).__name__}: {exc}"]) \
+                from exc
     if not isinstance(obj, Scenario):
         raise ScenarioError(plugin, [f"must name a Scenario, got {type(obj).__name__}"])
-    problems = scenario_problems(obj)
+    try:
+        problems = scenario_problems(obj)
+    except Exception as exc:
+        raise ScenarioError(plugin, [f"cannot be checked, a declaration is malformed: "
+                                     f"{type(exc).__name__}: {exc}"]) from exc
     if obj.key != ep.name:
         problems.insert(0, f"entry-point name {ep.name!r} differs from scenario key {obj.key!r}")
     if problems:
@@ -190,9 +212,34 @@ def scenario_problems(scenario: Scenario) -> list[str]:
     if len(set(dimension_keys)) != len(dimension_keys):
         problems.append(f"rating dimension keys repeat: {dimension_keys}")
     problems.extend(own_route_problems(scenario))
-    if scenario.migrations is not None and not scenario.migrations.is_dir():
-        problems.append(f"migrations directory {scenario.migrations} does not exist")
+    problems.extend(_migration_problems(scenario))
+    problems.extend(_settings_problems(scenario))
     return problems
+
+
+def _migration_problems(scenario: Scenario) -> list[str]:
+    """The migrations directory exists and its files are named as the runner wants them."""
+    from xinyi_api.db.migrate import MigrationError, MigrationSource
+
+    if scenario.migrations is None:
+        return []
+    if not scenario.migrations.is_dir():
+        return [f"migrations directory {scenario.migrations} does not exist"]
+    try:
+        MigrationSource(scenario.key, scenario.migrations).migrations()
+    except MigrationError as exc:
+        return [f"migrations: {exc}"]
+    return []
+
+
+def _settings_problems(scenario: Scenario) -> list[str]:
+    """``settings`` is a msgspec struct (read from ``XINYI_SCENARIO_<KEY>_<FIELD>``)."""
+    spec = scenario.settings
+    if spec is None:
+        return []
+    if not (isinstance(spec, type) and issubclass(spec, msgspec.Struct)):
+        return [f"settings must be a msgspec.Struct class, got {spec!r}"]
+    return []
 
 
 GENERIC_SEGMENTS = frozenset({"participants", "redemptions", "person-reports"})
@@ -200,12 +247,16 @@ GENERIC_SEGMENTS = frozenset({"participants", "redemptions", "person-reports"})
 
 
 def _own_paths(handlers: Sequence[Any]) -> list[str]:
-    """Paths of a scenario's own route handlers, relative to its mount point."""
-    from litestar import Controller
+    """Paths of a scenario's own route handlers (controllers, handlers, routers), relative to
+    its mount point."""
+    from litestar import Controller, Router
     from litestar.handlers import BaseRouteHandler
 
     paths: list[str] = []
     for handler in handlers:
+        if isinstance(handler, Router):
+            paths += ["/" + route.path.strip("/") for route in handler.routes]
+            continue
         if isinstance(handler, type) and issubclass(handler, Controller):
             base = "/" + str(getattr(handler, "path", "") or "").strip("/")
             for member in vars(handler).values():
@@ -256,10 +307,14 @@ def _indicator_problems(indicators: Sequence[Indicator]) -> list[str]:
 def measure_problems(measure: Measure) -> list[str]:
     """Why one measure cannot be used: basis, grades, effect shape and national limits."""
     problems: list[str] = []
-    if measure.basis is None or not measure.basis.document.strip():
+    basis = measure.basis
+    if basis is None or not basis.document.strip():
         problems.append("has no basis (依据): name the policy document and article")
-    elif not measure.basis.article.strip():
-        problems.append(f"basis {measure.basis.document!r} names no article")
+    elif any(BASIS_PLACEHOLDER in text for text in (basis.document, basis.article, basis.quote)):
+        problems.append("basis is still the template's placeholder (待填写): name the policy "
+                        "document (with its number) and the article that grant the measure")
+    elif not basis.article.strip():
+        problems.append(f"basis {basis.document!r} names no article")
     if not measure.grades or not set(measure.grades) <= MEASURE_GRADES:
         problems.append(f"grades must be some of A, B, C, D, unrated, got {list(measure.grades)}")
     if measure.kind not in ("incentive", "constraint"):

@@ -24,17 +24,19 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import asyncpg
 import msgspec
 
+from xinyi_api.auth.tokens import Principal
 from xinyi_api.db.queries import Queries
 from xinyi_api.grading.engine import (
     CreditFile,
     Grade,
+    GradeResult,
     GradingRule,
     Indicator,
     IndicatorResult,
@@ -231,10 +233,58 @@ class RatingDimension(msgspec.Struct, frozen=True):
 
 IndicatorFunction = Callable[[CreditFile, date], IndicatorResult]
 
-PersonSync = Callable[[asyncpg.Connection, Sequence[str] | None, date], Awaitable[int]]
-"""``async def sync(conn, person_ids, today) -> int``: bring the scenario's person records up to
-date before a person is graded (e.g. mark unpaid bills overdue); ``person_ids=None`` means
-everyone (``xinyi-api persons sync``). Returns how many records it wrote."""
+# --- personal credit as a scenario sees it ----------------------------------------------------
+# Personal credit (xinyi_api.persons) sits above scenarios: a person's measures come from the
+# scenarios' declarations. The seam works against these protocols; the platform hands it the real
+# PersonalCredit, which satisfies them (the kit exports them as PersonalCredit and Standing).
+
+
+class PersonStanding(Protocol):
+    """A person's grade now and the person measures it earns (``PersonCredit.standing``)."""
+
+    @property
+    def person_id(self) -> str: ...
+
+    @property
+    def grade(self) -> GradeResult: ...
+
+    def measures_of(self, scenario_key: str) -> list[Measure]:
+        """The person measures of ``scenario_key`` the person's grade earns."""
+        ...
+
+
+class PersonCredit(Protocol):
+    """Personal credit as a scenario uses it: spend a person's 动态个人信用码, read their
+    standing, write a fact on their file."""
+
+    async def redeem_code(self, conn: asyncpg.Connection, code: str, *, partner: Principal,
+                          purpose: str, now: datetime) -> str:
+        """Spend a code inside the caller's transaction; whose it is (never show it): 422
+        ``invalid-personal-code``, 410 ``personal-code-expired``, 409 ``personal-code-used``."""
+        ...
+
+    async def standing(self, conn: asyncpg.Connection, person_id: str,
+                       today: date) -> PersonStanding:
+        """Sync, load and grade the person."""
+        ...
+
+    async def record_fact(
+        self, conn: asyncpg.Connection, person_id: str, *,
+        kind: Literal["payment", "scenario_points"],
+        result: Literal["on_time", "late", "overdue"], title: str, occurred_on: date,
+        counts_until: date, source: str, source_ref: str, department: str, recorded_by: str,
+    ) -> tuple[str, bool]:
+        """Add a person record, or update the one with the same ``source`` + ``source_ref``;
+        ``(id, created)``. Records are never deleted."""
+        ...
+
+
+PersonSync = Callable[
+    [asyncpg.Connection, Sequence[str] | None, date, PersonCredit], Awaitable[int]]
+"""``async def sync(conn, person_ids, today, persons) -> int``: bring the scenario's person
+records up to date before a person is graded (e.g. mark unpaid bills overdue), writing them
+with ``persons.record_fact``; ``person_ids=None`` means everyone (``xinyi-api persons sync``).
+Returns how many records it wrote. (The earlier form without ``persons`` still works.)"""
 
 BusinessSync = Callable[[asyncpg.Connection, date], Awaitable[Sequence[str]]]
 """``async def sync(conn, today) -> subject_ids``: the daily business-side job of a scenario

@@ -25,18 +25,17 @@ import msgspec
 from litestar import Controller, Request, delete, get, post, put
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
-from xinyi_api.accountability import audit
+from xinyi_api import audit
 from xinyi_api.accountability.service import ensure_merchant_of
 from xinyi_api.auth.guards import ensure_acts_for, ensure_region, requires
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.codes import schemas as codes_schemas
 from xinyi_api.codes.hooks import Contributor, ProfileDraft
 from xinyi_api.db.queries import Queries
-from xinyi_api.deps import DB, ClockDep, PersonsDep
+from xinyi_api.deps import DB, ClockDep
 from xinyi_api.errors import Conflict, Forbidden, Gone, NotFound, Unauthorized, Unprocessable
 from xinyi_api.inputs import SingleLineText
-from xinyi_api.persons.service import record_fact
-from xinyi_api.scenarios.deps import ScenarioDep
+from xinyi_api.scenarios.deps import PersonCreditDep, ScenarioDep
 from xinyi_api.scenarios.model import CreditPoints, Measure, Scenario
 from xinyi_api.scenarios.registry import ScenarioRegistry
 from xinyi_api.scenarios.schemas import MeasureView, measure_view
@@ -226,7 +225,7 @@ class PartnerController(Controller):
     )
     async def redeem(
         self, request: Req, scenario: ScenarioDep, data: JSONBody[RedemptionRequest],
-        db: DB, clock: ClockDep, persons: PersonsDep,
+        db: DB, clock: ClockDep, persons: PersonCreditDep,
     ) -> Redemption:
         key = scenario.key
         measure = _offer(scenario, data.measure)
@@ -266,7 +265,7 @@ class PartnerController(Controller):
     )
     async def person_report(
         self, request: Req, scenario: ScenarioDep, data: JSONBody[PersonReport],
-        db: DB, clock: ClockDep, persons: PersonsDep,
+        db: DB, clock: ClockDep, persons: PersonCreditDep,
     ) -> PersonReportReceipt:
         key = scenario.key
         if not any(m.target == "person" and isinstance(m.effect, CreditPoints)
@@ -280,7 +279,7 @@ class PartnerController(Controller):
             person = await persons.redeem_code(conn, data.code, partner=request.user,
                                                purpose=f"{key}.report", now=clock.now())
             days = POINTS_DAYS if data.result == "on_time" else OVERDUE_DAYS
-            _, created = await record_fact(
+            _, created = await persons.record_fact(
                 conn, person, kind="scenario_points", result=data.result, title=data.title,
                 occurred_on=today, counts_until=today + timedelta(days=days), source=key,
                 source_ref=f"{data.subject_id}:{data.period}", department=scenario.department,

@@ -68,3 +68,15 @@ SELECT pg_try_advisory_lock(7202613, hashtext($1));
 
 -- name: release_refresh_lock
 SELECT pg_advisory_unlock(7202613, hashtext($1));
+
+-- name: stored_grades_of
+-- ``scenarios check --diff``: the grades stored now under a scheme, for a batch of subjects.
+SELECT subject_id, grade, rule_version FROM grades
+WHERE scheme = $1 AND subject_id = ANY($2::text[]);
+
+-- name: stored_grades_not_covered
+-- ``scenarios check --diff``: grades stored under a scheme for subjects the new coverage leaves.
+SELECT g.grade, count(*) AS n
+FROM grades g JOIN subjects s ON s.id = g.subject_id
+WHERE g.scheme = $1 AND NOT (s.type = ANY($2::text[]) AND s.industry = ANY($3::text[]))
+GROUP BY g.grade;

@@ -7,9 +7,13 @@ Grading is a pure function of the file and the day, so most of a scenario is tes
     grade = grade_offline(SCENARIO, file, TODAY)
     assert grade.grade == "B"
 
-For endpoints and loaders, the pytest plugin ``xinyi_api.scenarios.pytest_plugin`` (installed
-with xinyi-api) gives ``scenario_client``: the app on an embedded PostgreSQL with only the
-scenario under test enabled (docs/plugins.md, "Testing a scenario"). Nothing here imports pytest.
+``scenario_problems(SCENARIO)`` lists what the server would refuse about the scenario (what
+``xinyi-api scenarios check`` reports), e.g. a basis still reading 待填写.
+
+For endpoints and loaders, the pytest plugin ``xinyi_api.pytest_plugin`` (installed
+with xinyi-api, loaded by pytest on its own) gives ``scenario_client``, ``scenario_token``,
+``scenario_subject`` …: the app on an embedded PostgreSQL with only the scenario under test
+enabled (docs/scenario-kit.md, "Testing"). Nothing here imports pytest.
 """
 
 from __future__ import annotations
@@ -20,10 +24,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from xinyi_api.grading.engine import CreditFile, GradeResult, RatingSummary, RecordFact
-from xinyi_api.records.kinds import public_until
+from xinyi_api.grading.kinds import public_until
 from xinyi_api.scenarios.model import Scenario
 
-__all__ = ["grade_offline", "make_file", "make_record"]
+__all__ = ["grade_offline", "make_file", "make_record", "scenario_problems"]
 
 _ids = itertools.count(1)
 
@@ -63,3 +67,20 @@ def grade_offline(scenario: Scenario, file: CreditFile, today: date) -> GradeRes
         raise ValueError(f"{scenario.key} does not cover a {file.subject_type} in "
                          f"{file.industry!r}")
     return scenario.rule().grade(file, today)
+
+
+def scenario_problems(scenario: Scenario) -> list[str]:
+    """Everything the loader would refuse about ``scenario`` on its own — rule, indicators,
+    measures and their bases (a ``待填写`` placeholder included), own routes, migrations,
+    settings, covered industries — as ``xinyi-api scenarios check`` reports it; ``[]`` when
+    the server would load it."""
+    from xinyi_api.industries import IndustryRegistry
+    from xinyi_api.scenarios.loader import scenario_problems as problems_of
+
+    problems = problems_of(scenario)
+    known = IndustryRegistry(scenario.new_industries)
+    unknown = [i for i in scenario.industries if i not in known]
+    if unknown:
+        problems.append(f"industries {unknown} are not in the industry registry: use a key of "
+                        "GET /api/v1/industries or declare it in new_industries")
+    return problems

@@ -7,10 +7,11 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, patch, post
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 
-from xinyi_api.accountability import audit
+from xinyi_api import audit
 from xinyi_api.auth.guards import requires
 from xinyi_api.auth.tokens import Principal
-from xinyi_api.deps import DB, ClockDep, GraderDep, IndustriesDep, SignerDep
+from xinyi_api.codes.deps import SignerDep
+from xinyi_api.deps import DB, ClockDep, GraderDep, IndustriesDep
 from xinyi_api.errors import Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
 from xinyi_api.subjects import schemas, service
 

@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from xinyi_api.accountability import audit
+from xinyi_api import audit
 from xinyi_api.auth.guards import ensure_region, region_prefix
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.codes.signer import CodeSigner, code_url_for

@@ -1,16 +1,18 @@
-"""信用+家政 (housekeeping services): a third-party xinyi-api scenario plugin.
+"""信用+家政 (housekeeping services): a department's own xinyi-api scenario — the tutorial.
 
-Seed 003 lists 信用+家政 among the scenarios departments will add. This package is written only
-against ``xinyi_api.scenarios.model``: it declares indicators, thresholds and measures with their
-bases, keeps its own table (``migrations/``) and reads it with a file loader.
+Seed 003 lists 信用+家政 among the scenarios departments will add. This package is what
+``xinyi-api scenarios new housekeeping --name-zh 信用+家政 --name-en "Credit + housekeeping
+services" --department swj`` writes, filled in (docs/scenario-kit.md, "From skeleton to
+tutorial"): the bases of its measures, two more indicators (upheld complaints, licence), its
+thresholds, names and badge. Everything it uses of xinyi-api comes from
+``xinyi_api.scenarios.kit``: 市商务局 (``swj``) records staff reports through its own endpoint
+(``routes.py``) into its own table (``data.py``, ``migrations/``), and the grades carry the
+放心家政 badge, fewer inspections or an interview.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
-
-import asyncpg
 
 from xinyi_api.scenarios.kit import (
     Badge,
@@ -20,29 +22,32 @@ from xinyi_api.scenarios.kit import (
     Industry,
     InspectionFrequency,
     Measure,
-    Queries,
     Reason,
     Scenario,
     Supervision,
     indicator,
 )
 
-KEY = "housekeeping"
-q = Queries.beside(__file__)
-XINYI_PLUS = Basis("安徽省推进社会信用体系建设高质量发展行动方案", "二(一)3",
-                   "在医疗养老、家政服务、体育健身、旅游购物等领域创新“信易+”产品服务")
-GRADED = Basis("国务院办公厅关于加快推进社会信用体系建设构建以信用为基础的新型监管机制的指导意见"
-               "(国办发〔2019〕35号)", "三(七) 大力推进信用分级分类监管")
+from xinyi_scenario_housekeeping.data import (
+    INDUSTRIES,
+    KEY,
+    MIGRATIONS,
+    Settings,
+    load_worker_checks,
+)
+from xinyi_scenario_housekeeping.routes import WorkerCheckController
 
+__all__ = ["KEY", "SCENARIO"]
 
-async def load_worker_checks(conn: asyncpg.Connection, files: dict[str, CreditFile],
-                             today: date) -> None:
-    """Adds the latest staff report to ``extra["housekeeping"]`` (one query per batch)."""
-    ids = [sid for sid, f in files.items() if f.industry == "housekeeping"]
-    if not ids:
-        return
-    for row in await conn.fetch(q.latest_worker_checks, ids, today):
-        files[row["subject_id"]].extra[KEY] = dict(row)
+# 依据 (basis): the policy document, with its number, and the article that grant each measure
+# (于法于规有据). `xinyi-api scenarios check` and xinyi-api itself refuse the scenario while a
+# basis still reads 待填写.
+XINYI_PLUS = Basis(document="安徽省推进社会信用体系建设高质量发展行动方案",
+                   article="二(一)3",
+                   quote="在医疗养老、家政服务、体育健身、旅游购物等领域创新“信易+”产品服务")
+GRADED = Basis(document="国务院办公厅关于加快推进社会信用体系建设构建以信用为基础的新型监管机制"
+                        "的指导意见(国办发〔2019〕35号)",
+               article="三(七) 大力推进信用分级分类监管")
 
 
 @indicator("certified_staff", "持证上岗率", "certified staff")
@@ -85,16 +90,23 @@ SCENARIO = Scenario(
     department="swj",
     description="家政服务企业信用评价:持证上岗、服务投诉、许可;放心家政标识。",
     subject_types=("enterprise", "individual", "store"),
-    industries=("housekeeping",),
-    new_industries=(Industry("housekeeping", "家政服务", "housekeeping"),),
+    industries=INDUSTRIES,
+    new_industries=(
+        Industry(KEY, "家政服务", "housekeeping"),
+    ),
     rule_version="1",
     base_score=700,
     indicators=(certified_staff, complaints, licence),
+    # Minimum score per grade, best first; below the last is D.
     thresholds=(("A", 780), ("B", 650), ("C", 520)),
+    # Facts a grade needs (else 暂无评级): two of staff report, complaints and licence.
+    min_evidence=2,
     measures=(
         Measure(key="trusted_badge", kind="incentive", target="business", grades=("A",),
-                title_zh="“放心家政”标识", effect=Badge(code="housekeeping_trusted",
-                                                   label_zh="放心家政"), basis=XINYI_PLUS),
+                title_zh="“放心家政”标识",
+                effect=Badge(code=f"{KEY}_trusted",
+                             label_zh="放心家政"),
+                basis=XINYI_PLUS),
         Measure(key="inspections_a", kind="incentive", target="business", grades=("A",),
                 title_zh="每年检查不超过1次", effect=InspectionFrequency(per_year=1),
                 basis=GRADED),
@@ -102,5 +114,7 @@ SCENARIO = Scenario(
                 title_zh="约谈整改", effect=Supervision(action="interview"), basis=GRADED),
     ),
     loader=load_worker_checks,
-    migrations=Path(__file__).with_name("migrations"),
+    migrations=MIGRATIONS,
+    route_handlers=(WorkerCheckController,),
+    settings=Settings,
 )

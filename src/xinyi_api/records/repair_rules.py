@@ -5,7 +5,7 @@ Follows 国家发展改革委《失信行为纠正后的信用信息修复管理
 at least 1 year. 轻微 records may be repaired as soon as the fault is corrected (the national
 rules do not publish them at all); 较重 sits between at 6 months. The same minimum applies to
 every adverse record of that severity (an adverse record without a severity counts as 一般).
-Each minimum is shorter than the display period in ``records/kinds.py`` (3/12/24/36 months),
+Each minimum is shorter than the display period in ``grading/kinds.py`` (3/12/24/36 months),
 so repair always ends a record's public display early. ``docs/accountability.md`` has the table.
 
 ``repair_guidance`` is what a department hands over with a penalty (两书同达: the decision and
@@ -18,7 +18,7 @@ from datetime import date
 
 import msgspec
 
-from xinyi_api.records import kinds
+from xinyi_api.grading import kinds
 
 MIN_PUBLIC_MONTHS: dict[str, int] = {"minor": 0, "general": 3, "serious": 6, "severe": 12}
 BASIS = "国家发展改革委《失信行为纠正后的信用信息修复管理办法(试行)》(2023年第58号令)"

@@ -23,8 +23,8 @@ from litestar import Litestar
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 
-from xinyi_api.accountability import audit
-from xinyi_api.platform import app_state
+from xinyi_api import audit
+from xinyi_api.state import platform_of
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Receive, Scope, Send
@@ -110,11 +110,11 @@ class AuditSealMiddleware(ASGIMiddleware):
 @asynccontextmanager
 async def sealer_lifespan(app: Litestar) -> AsyncIterator[None]:
     """Run the process's sealer on the write pool (after ``database_lifespan`` opened it)."""
-    sealer = AuditSealer(app_state(app).db.write)
+    sealer = AuditSealer(platform_of(app).db.write)
     sealer.start()
-    app_state(app).audit_sealer = sealer
+    app.state.audit_sealer = sealer
     try:
         yield
     finally:
-        app_state(app).audit_sealer = None
+        app.state.audit_sealer = None
         await sealer.close()

@@ -3,7 +3,7 @@
 Every write, and every read of non-public credit data, appends one entry *inside the transaction
 of the operation it records*, so the entry exists exactly when the operation happened::
 
-    from xinyi_api.accountability import audit
+    from xinyi_api import audit
 
     async with conn.transaction():
         ...  # the change
