@@ -17,7 +17,6 @@ from xinyi_api.industries import IndustryRegistry
 from xinyi_api.settings import Settings
 from xinyi_api.state import platform_of
 
-
 WRITING_ROLES = frozenset({"department", "operator", "merchant"})
 """Callers who change public data: their reads go to the primary, so they see their own writes
 at once (a replica may lag by a few milliseconds)."""
