@@ -12,6 +12,7 @@ import os
 import shutil
 import socket
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -54,9 +55,10 @@ def live_server(settings: Settings, clock: ManualClock) -> Iterator[LiveServer]:
                                            log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, name="live-server", daemon=True)
     thread.start()
-    pause = threading.Event()  # never set: a sleep that is not a fixed delay
+    # time.sleep, not Event.wait: under libfaketime (CI's shifted-clock run) a timed wait on a
+    # lock waits on the real monotonic clock for a faked deadline, i.e. for ever.
     while thread.is_alive() and not server.started:
-        pause.wait(0.02)
+        time.sleep(0.02)
     if not server.started:
         raise RuntimeError("the live server did not start")
     try:
