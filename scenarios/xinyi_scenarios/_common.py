@@ -12,6 +12,7 @@ from xinyi_api.scenarios.kit import (
     KIND_LABELS,
     RESULT_LABELS,
     SEVERITY_LABELS,
+    Audience,
     Basis,
     CreditFile,
     Effect,
@@ -103,9 +104,10 @@ def nothing_on_file(what: str) -> IndicatorResult:
 
 
 def business(key: str, kind: MeasureKind, grades: tuple[Grade, ...], title_zh: str,
-             effect: Effect, basis: Basis, condition: str = "") -> Measure:
-    """A measure for the graded business (经营主体)."""
-    return measure(key, kind, "business", grades, title_zh, effect, basis, condition)
+             effect: Effect, basis: Basis, condition: str = "",
+             audience: Audience | None = None) -> Measure:
+    """A measure for the graded business (经营主体); ``audience``: see ``Measure.audience``."""
+    return measure(key, kind, "business", grades, title_zh, effect, basis, condition, audience)
 
 
 def person(key: str, kind: MeasureKind, grades: tuple[Grade, ...], title_zh: str,
@@ -115,6 +117,7 @@ def person(key: str, kind: MeasureKind, grades: tuple[Grade, ...], title_zh: str
 
 
 def measure(key: str, kind: MeasureKind, target: Target, grades: tuple[Grade, ...],
-            title_zh: str, effect: Effect, basis: Basis, condition: str = "") -> Measure:
+            title_zh: str, effect: Effect, basis: Basis, condition: str = "",
+            audience: Audience | None = None) -> Measure:
     return Measure(key=key, kind=kind, target=target, grades=grades, title_zh=title_zh,
-                   effect=effect, basis=basis, condition=condition)
+                   effect=effect, basis=basis, condition=condition, audience=audience)

@@ -134,8 +134,9 @@ SCENARIO = Scenario(
                  Supervision(action="interview"), RECTIFICATION),
         business("inspections_d", "constraint", ("D",), "列入重点检查,每年6次",
                  InspectionFrequency(per_year=6), GRADED_SUPERVISION),
+        # 重点关注对象名单 is a list the plan publishes: consumers see it on the scan.
         business("key_supervision_d", "constraint", ("D",), "列为重点监管对象",
-                 Supervision(action="key_supervision"), KEY_ATTENTION),
+                 Supervision(action="key_supervision"), KEY_ATTENTION, audience="public"),
         business("no_excellence_cd", "constraint", ("C", "D"), "暂停评优推荐资格",
                  Eligibility(programme="excellence_recommendation", eligible=False), ANNEX),
         business("no_support_d", "constraint", ("D",),

@@ -154,21 +154,25 @@ def department() -> None:
 @click.argument("code")
 @click.option("--name", required=True, help="Full Chinese name, e.g. 淮南市市场监督管理局.")
 @click.option("--region", default=None, help="6-digit 行政区划 code the department covers.")
-def department_add(code: str, name: str, region: str | None) -> None:
+@click.option("--phone", default=None,
+              help="Public telephone 咨询电话 shown on scan pages, e.g. 0554-6662315.")
+def department_add(code: str, name: str, region: str | None, phone: str | None) -> None:
     """Add or rename a department."""
     settings = settings_from_env()
 
     async def job(conn: asyncpg.Connection) -> None:
         try:
             await conn.execute(
-                "INSERT INTO departments (code, name, region_code) VALUES ($1, $2, $3)"
+                "INSERT INTO departments (code, name, region_code, phone) VALUES ($1, $2, $3, $4)"
                 " ON CONFLICT (code) DO UPDATE SET name = excluded.name,"
-                " region_code = excluded.region_code",
-                code, name, region,
+                " region_code = excluded.region_code,"
+                " phone = coalesce(excluded.phone, departments.phone)",
+                code, name, region, phone,
             )
         except asyncpg.CheckViolationError:
             raise click.UsageError(
-                "code must be lower-case letters, digits or _ (2–40); region 6 digits"
+                "code must be lower-case letters, digits or _ (2–40); region 6 digits; "
+                "phone digits and dashes (3–20)"
             ) from None
 
     with database(settings) as s:

@@ -58,6 +58,12 @@ class Settings:
     programme_name: str = "信用淮南 · 诚信码"
     issuing_authority: str = "淮南市发展和改革委员会"
     """``XINYI_ISSUING_AUTHORITY``: 发证机关 printed on posters and print cards."""
+    mini_program_appid: str | None = None
+    """``XINYI_MINI_PROGRAM_APPID``: the WeChat mini-program the scan page links to for rating
+    and complaints (``None``: the page shows no mini-program link)."""
+    mini_program_path: str = "pages/store/index"
+    """``XINYI_MINI_PROGRAM_PATH``: the mini-program page that opens a store (it gets
+    ``subject_id=…`` as its query)."""
     secret_key: str = ""
     """Encrypts the private signing keys stored in the database (``XINYI_SECRET_KEY``)."""
     jwt_issuer: str = "xinyi-api"
@@ -157,6 +163,9 @@ class Settings:
             programme_name=_get(env, "XINYI_PROGRAMME_NAME", _non_empty(60), "信用淮南 · 诚信码"),
             issuing_authority=_get(env, "XINYI_ISSUING_AUTHORITY", _non_empty(60),
                                    "淮南市发展和改革委员会"),
+            mini_program_appid=_opt(env, "XINYI_MINI_PROGRAM_APPID", _appid),
+            mini_program_path=_get(env, "XINYI_MINI_PROGRAM_PATH", _mini_program_path,
+                                   "pages/store/index"),
             secret_key=env.get("XINYI_SECRET_KEY", ""),
             jwt_issuer=_get(env, "XINYI_JWT_ISSUER", _non_empty(200), "xinyi-api"),
             jwt_audience=_get(env, "XINYI_JWT_AUDIENCE", _non_empty(200), "xinyi-api"),
@@ -286,6 +295,19 @@ def _float_range(low: float, high: float) -> Callable[[str], float]:
         return value
 
     return parse
+
+
+def _appid(raw: str) -> str:
+    if not re.fullmatch(r"wx[0-9a-f]{16}", raw):
+        raise ValueError("must be a WeChat appid: wx and 16 hex digits")
+    return raw
+
+
+def _mini_program_path(raw: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)*", raw):
+        raise ValueError("must be a mini-program page path such as pages/store/index "
+                         "(no leading slash, no query)")
+    return raw
 
 
 def _non_empty(max_len: int) -> Callable[[str], str]:

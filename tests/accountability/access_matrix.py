@@ -220,6 +220,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     # ---- 失信曝光台 and districts
     ("GET", "/api/v1/disclosures"): anyone("/api/v1/disclosures"),
     ("GET", "/api/v1/districts"): anyone("/api/v1/districts"),
+    ("GET", "/api/v1/departments"): anyone("/api/v1/departments"),
     ("GET", "/api/v1/districts/{district_id:str}"): anyone("/api/v1/districts/{D}"),
     ("POST", "/api/v1/districts"): only(
         "/api/v1/districts", {"department": 201},

@@ -446,6 +446,9 @@ async def test_h5_page_loads_nothing_from_elsewhere(
     r = await client.get(f"/c/{token_of(store['code_url'])}")
     page = r.text
     assert not re.search(r"<(script|link|img|iframe)\b", page, re.IGNORECASE)
-    assert not re.search(r"(src|href)\s*=|url\(|@import|https?://", page, re.IGNORECASE)
+    assert not re.search(r"src\s*=|url\(|@import|https?://", page, re.IGNORECASE)
+    # Links are only taps that leave the page (a call, the mini-program), never loads.
+    links = re.findall(r'href\s*=\s*"([^"]*)"', page, re.IGNORECASE)
+    assert links and all(h.startswith(("tel:", "weixin://dl/business/?")) for h in links), links
     assert "<style>" in page
     assert "default-src 'none'" in r.headers["content-security-policy"]

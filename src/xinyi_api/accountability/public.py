@@ -80,6 +80,14 @@ async def _distributions(conn: asyncpg.Connection,
     return out
 
 
+async def list_departments(conn: asyncpg.Connection, *,
+                           region: str | None) -> list[s.Department]:
+    """Every department (in ``region`` and the cities above it, when given), by code."""
+    rows = await conn.fetch(q.list_departments, region)
+    return [s.Department(code=r["code"], name=r["name"], region_code=r["region_code"],
+                         phone=r["phone"]) for r in rows]
+
+
 async def list_districts(conn: asyncpg.Connection, *, region: str | None, page: int,
                          page_size: int) -> list[s.DistrictSummary]:
     rows = await conn.fetch(q.list_districts, region_prefix(region) + "%" if region else None,

@@ -227,3 +227,12 @@ ORDER BY s.closed_at IS NOT NULL, coalesce(g.score, -1) DESC, s.id;
 
 -- name: has_pending_repair
 SELECT EXISTS (SELECT 1 FROM repairs WHERE record_id = $1 AND status = 'pending');
+
+-- name: list_departments
+-- Every department, by code; with $1 (a 6-digit region) only those covering it: the region
+-- itself, its city (xxxx00), its province (xx0000), or departments with no region.
+SELECT code, name, region_code, phone
+FROM departments
+WHERE $1::text IS NULL OR region_code IS NULL
+   OR region_code IN ($1, left($1, 4) || '00', left($1, 2) || '0000')
+ORDER BY code;

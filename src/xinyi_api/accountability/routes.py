@@ -476,6 +476,24 @@ class DisclosureController(Controller):
                                             region=region, page=page, page_size=page_size)
 
 
+class DepartmentController(Controller):
+    path = "/api/v1/departments"
+    tags = ("accountability 问责",)
+
+    @get(
+        "/",
+        summary="Departments 部门: the names and telephones records and scans cite by code",
+        description="Public. Each department's code (as in `source_department`, a scenario's "
+        "`department`), its full Chinese name, the region it covers and its public telephone "
+        "(咨询电话, null until set). `region`: only the departments covering that region "
+        "(its own, its city's, its province's and those without a region).",
+    )
+    async def index(self, db: DB,
+                    region: Annotated[str | None, REGION] = None) -> list[s.Department]:
+        async with db.read.acquire() as conn:
+            return await public.list_departments(conn, region=region)
+
+
 class DistrictController(Controller):
     path = "/api/v1/districts"
     tags = ("accountability 问责",)
@@ -557,5 +575,6 @@ CONTROLLERS = [
     RepairController,
     CommitmentController,
     DisclosureController,
+    DepartmentController,
     DistrictController,
 ]

@@ -370,6 +370,18 @@ class DistrictStore(Struct, kw_only=True):
     score: int | None
 
 
+class Department(Struct, kw_only=True, frozen=True):
+    """A department 部门 that records credit information or runs a scenario: the names that
+    records and scans cite by code."""
+
+    code: Annotated[str, Meta(examples=["scjg"])]
+    name: Annotated[str, Meta(examples=["淮南市市场监督管理局"])]
+    region_code: Annotated[str | None, Meta(description="行政区划 it covers",
+                                            examples=["340400"])]
+    phone: Annotated[str | None, Meta(description="public telephone 咨询电话",
+                                      examples=["0554-6662315"])]
+
+
 class DistrictSummary(Struct, kw_only=True):
     id: Annotated[str, Meta(examples=["D0000000001"])]
     name: str

@@ -48,10 +48,15 @@ Row: TypeAlias = asyncpg.Record | dict[str, Any]
 # ------------------------------------------------------------------ scope checks
 
 
+async def merchant_owns(conn: asyncpg.Connection, merchant_id: str, subject_id: str) -> bool:
+    """Whether the merchant claimed the enterprise of ``subject_id`` (itself or a store)."""
+    return bool(await conn.fetchval(q.merchant_owns, merchant_id, subject_id))
+
+
 async def ensure_merchant_of(conn: asyncpg.Connection, principal: Principal,
                              subject_id: str) -> None:
     """A merchant acts only for the enterprises it claimed and their stores."""
-    if principal.role == "merchant" and not await conn.fetchval(q.merchant_owns, principal.sub,
+    if principal.role == "merchant" and not await merchant_owns(conn, principal.sub,
                                                                 subject_id):
         raise Forbidden(f"merchant {principal.sub} has not claimed the enterprise of "
                         f"{subject_id}", slug="not-your-subject")

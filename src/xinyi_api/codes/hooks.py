@@ -5,8 +5,9 @@ Two lists on ``app.state`` let other modules add to a scan without touching this
 ``app.state.profile_contributors: list[ProfileContributor]``
     Async callables ``(conn, draft) -> None`` run when a scan profile is *built* (on a cache
     miss, not per scan). They may append ``Badge``s (a scenario's 守信激励 / 失信约束) to
-    ``draft.badges`` and set ``draft.ratings`` (the ratings module). Because the result is cached
-    per worker, a contributor's data must announce its changes: add the
+    ``draft.badges``, ``ScanScenario``s (a scenario's grade and public measures) to
+    ``draft.scenarios``, and set ``draft.ratings`` (the ratings module). Because the result is
+    cached per worker, a contributor's data must announce its changes: add the
     ``xinyi_notify_changed_subjects('<subject id column>')`` trigger to its tables (see
     ``migrations/0101_change_notifications.sql``) or call ``xinyi_notify_subjects(ids)``; then
     every worker rebuilds the profile within a second. A contributor that raises is logged and
@@ -39,7 +40,7 @@ from typing import Any, Literal
 import asyncpg
 
 from xinyi_api.auth.tokens import Principal
-from xinyi_api.codes.schemas import Badge, ScanGrade, StoreRatingSummary
+from xinyi_api.codes.schemas import Badge, ScanGrade, ScanScenario, StoreRatingSummary
 
 __all__ = ["Contributor", "ProfileContributor", "ProfileDraft", "ScanEvent", "ScanHook"]
 
@@ -57,6 +58,9 @@ class ProfileDraft:
     today: date
     grade: ScanGrade | None
     badges: list[Badge] = field(default_factory=list)
+    scenarios: list[ScanScenario] = field(default_factory=list)
+    """Every scenario covering the subject with its public measures (department codes only:
+    the builder adds the names)."""
     ratings: StoreRatingSummary | None = None
     fresh_until: date | None = None
     """The last day the profile stays right by the date alone (``None``: no such day); see

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 q = Queries.beside(__file__, "materialise.sql")
 
-PROFILE_FORMAT = "3"
+PROFILE_FORMAT = "4"
 """Bump when ``ScanProfile``, ``grade_summary`` or the H5 template change what they produce:
 every stored profile is then rebuilt (its ``config`` no longer matches)."""
 
@@ -60,7 +60,8 @@ MARK_CHUNK = 50_000
 
 def profile_config(settings: Settings, contributors: Sequence[ProfileContributor]) -> str:
     """A short digest of everything a stored profile depends on besides the database rows."""
-    parts = [PROFILE_FORMAT, settings.programme_name, settings.timezone]
+    parts = [PROFILE_FORMAT, settings.programme_name, settings.timezone,
+             repr(service.Presentation.of(settings))]
     for c in contributors:
         parts.append(f"{c!r}|{getattr(c, 'fingerprint', '')}")
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
@@ -100,7 +101,8 @@ async def rebuild(conn: asyncpg.Connection, builder: Builder, serials: Sequence[
         codes = await conn.fetch(q.codes_for_profiles, list(serials))
         active = [c for c in codes if c["status"] == "active"]
         built = await service.build_profiles(conn, active, today, settings.tz,
-                                             builder.contributors)
+                                             builder.contributors,
+                                             service.Presentation.of(settings))
     digests: dict[int, tuple[int, bytes]] = {}
     for code in codes:
         if code["token_digest"] is None:

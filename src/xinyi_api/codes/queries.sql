@@ -90,3 +90,7 @@ SELECT subject_id, min(occurred_on) AS next_on
 FROM credit_records
 WHERE subject_id = ANY($1::text[]) AND status IN ('active', 'objected') AND occurred_on > $2
 GROUP BY subject_id;
+
+-- name: departments_named
+-- Name and public telephone of each department in $1 (the scan page names them, 咨询电话).
+SELECT code, name, phone FROM departments WHERE code = ANY($1::text[]);

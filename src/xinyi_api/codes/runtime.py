@@ -320,7 +320,8 @@ class CodesRuntime:
                                      subject_id=code["subject_id"], depends_on=depends_on,
                                      day=today, status=code["status"], token_digest=digest)
             profile = await service.build_profile(conn, code, today, self.settings.tz,
-                                                  self.contributors)
+                                                  self.contributors,
+                                                  service.Presentation.of(self.settings))
         return CachedProfile(serial=serial, key_number=code["key_number"],
                              subject_id=code["subject_id"], depends_on=depends_on, day=today,
                              status="active", token_digest=digest,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from msgspec import Meta, Struct
+from msgspec import Meta, Struct, field
 
 from xinyi_api.grading.engine import RatingSummary
 from xinyi_api.inputs import FreeText
@@ -46,6 +46,15 @@ class ScanIndicator(Struct, kw_only=True, frozen=True):
     reasons: tuple[ScanReason, ...]
 
 
+class GradeBand(Struct, kw_only=True, frozen=True):
+    """One line of the grade legend 等级说明: a grade and the scores that give it."""
+
+    grade: Literal["A", "B", "C", "D"]
+    label: Annotated[str, Meta(examples=["B级 较诚信"])]
+    min_score: Annotated[int, Meta(examples=[650])]
+    max_score: Annotated[int, Meta(examples=[799])]
+
+
 class ScanGrade(Struct, kw_only=True, frozen=True):
     """The live public grade 实时信用等级 and a summary of why (评价依据)."""
 
@@ -60,6 +69,10 @@ class ScanGrade(Struct, kw_only=True, frozen=True):
         tuple[ScanIndicator, ...],
         Meta(description="indicators that moved the score, largest effect first"),
     ]
+    legend: Annotated[
+        tuple[GradeBand, ...],
+        Meta(description="等级说明: the score range of each grade under this rule (0–1000)"),
+    ] = ()
 
 
 class ScanRecord(Struct, kw_only=True, frozen=True):
@@ -71,7 +84,9 @@ class ScanRecord(Struct, kw_only=True, frozen=True):
     severity_label: str | None
     result_label: str | None
     title: str
-    source_department: str
+    source_department: Annotated[str, Meta(description="部门 code of who recorded it",
+                                           examples=["scjg"])]
+    source_department_name: Annotated[str, Meta(examples=["淮南市市场监督管理局"])] = ""
     legal_basis: str
     occurred_on: date
     public_until: date
@@ -110,6 +125,73 @@ class StoreRatingSummary(RatingSummary, frozen=True, kw_only=True):
     dimensions: list[Dimension]
 
 
+class ScanBasis(Struct, kw_only=True, frozen=True):
+    """依据: the policy document and article a measure rests on."""
+
+    document: str
+    article: str
+
+
+class ScanMeasure(Struct, kw_only=True, frozen=True):
+    """A 守信激励 or 失信约束 in force for this subject, or offered here to people by grade."""
+
+    key: Annotated[str, Meta(examples=["key_supervision_d"])]
+    kind: Literal["incentive", "constraint"]
+    kind_label: Annotated[str, Meta(examples=["失信约束"])]
+    target: Annotated[Literal["business", "person"], Meta(
+        description="business: applies to this business by its scenario grade; person: "
+        "offered here to a consumer by their personal credit grade (个人信用)")]
+    title: Annotated[str, Meta(examples=["列为重点监管对象"])]
+    condition: Annotated[str, Meta(
+        description="what besides the grade must hold, in words (empty: nothing)",
+        examples=["个人信用 A/B 级可享,出示动态个人信用码"])] = ""
+    basis: ScanBasis | None = None
+
+
+class ScanScenario(Struct, kw_only=True, frozen=True):
+    """A 信用+ scenario covering the subject: its grade and the public measures in force."""
+
+    key: Annotated[str, Meta(examples=["beef_soup"])]
+    name: Annotated[str, Meta(examples=["信用+牛肉汤"])]
+    department: Annotated[str, Meta(examples=["scjg"])]
+    department_name: Annotated[str, Meta(examples=["淮南市市场监督管理局"])] = ""
+    grade: Annotated[Grade | None, Meta(
+        description="the subject's grade in this scenario; null when the scenario does not grade "
+        "it and only offers person measures here")] = None
+    grade_label: str = ""
+    rule_version: str = ""
+    measures: list[ScanMeasure] = []
+
+
+class Contact(Struct, kw_only=True, frozen=True):
+    """A department to turn to about this subject (records on file, scenarios covering it)."""
+
+    department: Annotated[str, Meta(examples=["scjg"])]
+    name: Annotated[str, Meta(examples=["淮南市市场监督管理局"])]
+    phone: Annotated[str | None, Meta(examples=["0554-6662315"])] = None
+
+
+class MiniProgramLink(Struct, kw_only=True, frozen=True):
+    """Open the WeChat mini-program 微信小程序 at this subject, to rate or complain."""
+
+    appid: Annotated[str, Meta(examples=["wx1234567890abcdef"])]
+    path: Annotated[str, Meta(examples=["pages/store/index"])]
+    query: Annotated[str, Meta(examples=["subject_id=S00000420"])]
+    url: Annotated[str, Meta(
+        description="the 明文 URL Scheme that opens it from a phone browser",
+        examples=["weixin://dl/business/?appid=wx1234567890abcdef&path=pages%2Fstore%2Findex"
+                  "&query=subject_id%3DS00000420"])]
+
+
+class NextSteps(Struct, kw_only=True, frozen=True):
+    """What a consumer can do next 下一步: rate or complain in the mini-program, call a
+    department, or the national 12315 hotline."""
+
+    mini_program: MiniProgramLink | None = None
+    contacts: list[Contact] = []
+    hotline: Annotated[str, Meta(description="全国12315 consumer hotline")] = "12315"
+
+
 class ScanProfile(Struct, kw_only=True):
     """What a consumer sees after scanning a 诚信码: the subject's public credit profile, live."""
 
@@ -129,6 +211,12 @@ class ScanProfile(Struct, kw_only=True):
     ratings: Annotated[StoreRatingSummary | None,
                        Meta(description="consumer ratings (消费者评价); null before the first")]
     badges: list[Badge]
+    scenarios: Annotated[list[ScanScenario], Meta(
+        description="every 信用+ scenario covering the subject, its grade and every public "
+        "measure in force (incentives and constraints) with condition and basis")] = []
+    authority: Annotated[str, Meta(description="发证机关: who issues the codes",
+                                   examples=["淮南市发展和改革委员会"])] = ""
+    next_steps: NextSteps = field(default_factory=NextSteps)
     code_status: Literal["active"] = "active"
     as_of: Annotated[date, Meta(description="the day the records were selected for")]
     personal: Annotated[

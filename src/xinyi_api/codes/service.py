@@ -6,7 +6,8 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -19,8 +20,11 @@ from xinyi_api.codes import schemas
 from xinyi_api.codes.hooks import ProfileContributor, ProfileDraft
 from xinyi_api.db.queries import Queries
 from xinyi_api.errors import Conflict, Forbidden, NotFound, Unprocessable
-from xinyi_api.grading.engine import GRADE_LABELS
+from xinyi_api.grading.engine import GRADE_LABELS, MAX_SCORE
 from xinyi_api.grading.kinds import KIND_LABELS, RESULT_LABELS, SEVERITY_LABELS, STATUS_LABELS
+
+if TYPE_CHECKING:
+    from xinyi_api.settings import Settings
 
 log = logging.getLogger(__name__)
 q = Queries.beside(__file__)
@@ -32,6 +36,50 @@ MAX_STATS_DAYS = 366
 
 
 # --- the scan profile -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Presentation:
+    """What a profile shows besides the data: who issues the codes (发证机关) and the
+    mini-program a consumer opens to rate or complain (``XINYI_ISSUING_AUTHORITY``,
+    ``XINYI_MINI_PROGRAM_APPID`` / ``_PATH``)."""
+
+    authority: str = ""
+    mini_program_appid: str | None = None
+    mini_program_path: str = "pages/store/index"
+
+    @classmethod
+    def of(cls, settings: Settings) -> Presentation:
+        return cls(authority=settings.issuing_authority,
+                   mini_program_appid=settings.mini_program_appid,
+                   mini_program_path=settings.mini_program_path)
+
+    def mini_program(self, subject_id: str) -> schemas.MiniProgramLink | None:
+        """The link that opens the mini-program at this subject (WeChat's 明文 URL Scheme)."""
+        if self.mini_program_appid is None:
+            return None
+        query = f"subject_id={subject_id}"
+        url = "weixin://dl/business/?" + urlencode(
+            {"appid": self.mini_program_appid, "path": self.mini_program_path, "query": query})
+        return schemas.MiniProgramLink(appid=self.mini_program_appid,
+                                       path=self.mini_program_path, query=query, url=url)
+
+
+def grade_legend(thresholds: dict[str, int]) -> tuple[schemas.GradeBand, ...]:
+    """等级说明: each grade's score range from a rule's minimums (the lowest grade from 0)."""
+    ordered = sorted(((g, m) for g, m in thresholds.items() if g in ("A", "B", "C", "D")),
+                     key=lambda gm: -gm[1])
+    bands = []
+    top = MAX_SCORE
+    for i, (grade, minimum) in enumerate(ordered):
+        low = 0 if i == len(ordered) - 1 else minimum
+        bands.append(schemas.GradeBand(grade=grade, label=GRADE_LABELS[grade],  # type: ignore[arg-type]
+                                       min_score=low, max_score=top))
+        top = minimum - 1
+    if ordered and ordered[-1][0] != "D" and top >= 0:
+        bands.append(schemas.GradeBand(grade="D", label=GRADE_LABELS["D"], min_score=0,
+                                       max_score=top))
+    return tuple(bands)
 
 
 def grade_summary(row: asyncpg.Record, tz: ZoneInfo) -> schemas.ScanGrade:
@@ -59,15 +107,18 @@ def grade_summary(row: asyncpg.Record, tz: ZoneInfo) -> schemas.ScanGrade:
         graded_on=row["computed_at"].astimezone(tz).date(),
         unrated_reason=explanation.get("unrated_reason"),
         summary=tuple(indicators),
+        legend=grade_legend(explanation.get("thresholds") or {}),
     )
 
 
-def _record(row: asyncpg.Record) -> schemas.ScanRecord:
+def _record(row: asyncpg.Record, departments: dict[str, asyncpg.Record]) -> schemas.ScanRecord:
+    department = departments.get(row["source_department"])
     return schemas.ScanRecord(
         id=row["id"], kind=row["kind"], kind_label=KIND_LABELS[row["kind"]],
         severity_label=SEVERITY_LABELS.get(row["severity"] or ""),
         result_label=RESULT_LABELS.get(row["result"] or ""),
         title=row["title"], source_department=row["source_department"],
+        source_department_name=department["name"] if department is not None else "",
         legal_basis=row["legal_basis"], occurred_on=row["occurred_on"],
         public_until=row["public_until"], status_label=STATUS_LABELS[row["status"]],
     )
@@ -100,9 +151,10 @@ async def build_profile(
     today: date,
     tz: ZoneInfo,
     contributors: Sequence[ProfileContributor] = (),
+    presentation: Presentation = Presentation(),
 ) -> schemas.ScanProfile:
     """The public profile 公开信用信息 of an active code's subject, as of ``today``."""
-    (built,) = await build_profiles(conn, [code], today, tz, contributors)
+    (built,) = await build_profiles(conn, [code], today, tz, contributors, presentation)
     return built.profile
 
 
@@ -112,6 +164,7 @@ async def build_profiles(
     today: date,
     tz: ZoneInfo,
     contributors: Sequence[ProfileContributor] = (),
+    presentation: Presentation = Presentation(),
 ) -> list[BuiltProfile]:
     """The profiles of a batch of active codes (rows of ``code_by_serial`` /
     ``codes_for_profiles``), as of ``today``, in a fixed number of queries plus the
@@ -166,13 +219,31 @@ async def build_profiles(
                 log.exception("profile contributor %s failed for %s",
                               _contributor_name(contribute), draft.subject_id)
                 failed.add(i)
-    return [BuiltProfile(profile=_profile(code, draft, records.get(code["subject_id"], ())),
+    named = {r["source_department"] for shown in records.values() for r in shown}
+    named.update(e.department for draft in drafts for e in draft.scenarios)
+    departments = {r["code"]: r for r in await conn.fetch(q.departments_named, sorted(named))}
+    return [BuiltProfile(profile=_profile(code, draft, records.get(code["subject_id"], ()),
+                                          departments, presentation),
                          fresh_until=draft.fresh_until, complete=i not in failed)
             for i, (code, draft) in enumerate(zip(codes, drafts, strict=True))]
 
 
-def _profile(code: asyncpg.Record, draft: ProfileDraft,
-             records: Sequence[asyncpg.Record]) -> schemas.ScanProfile:
+def _contacts(draft: ProfileDraft, records: Sequence[asyncpg.Record],
+              departments: dict[str, asyncpg.Record]) -> list[schemas.Contact]:
+    """The departments to turn to: those whose scenarios cover the subject, then those whose
+    records are on its page, each once."""
+    codes = [e.department for e in draft.scenarios] + [r["source_department"] for r in records]
+    out = []
+    for code in dict.fromkeys(codes):
+        row = departments.get(code)
+        if row is not None:
+            out.append(schemas.Contact(department=code, name=row["name"], phone=row["phone"]))
+    return out
+
+
+def _profile(code: asyncpg.Record, draft: ProfileDraft, records: Sequence[asyncpg.Record],
+             departments: dict[str, asyncpg.Record],
+             presentation: Presentation) -> schemas.ScanProfile:
     subject_id: str = code["subject_id"]
     is_store = code["type"] == "store"
     owner_closed = code["owner_closed_at"] is not None
@@ -193,9 +264,15 @@ def _profile(code: asyncpg.Record, draft: ProfileDraft,
         closed_reason=code["closed_reason"] if code["closed_at"] is not None else (
             "所属企业已歇业" if owner_closed else None),
         grade=draft.grade,
-        records=[_record(r) for r in records],
+        records=[_record(r, departments) for r in records],
         ratings=draft.ratings,
         badges=list(draft.badges),
+        scenarios=[msgspec.structs.replace(
+            e, department_name=departments[e.department]["name"])
+            if e.department in departments else e for e in draft.scenarios],
+        authority=presentation.authority,
+        next_steps=schemas.NextSteps(mini_program=presentation.mini_program(subject_id),
+                                     contacts=_contacts(draft, records, departments)),
         as_of=draft.today,
     )
 

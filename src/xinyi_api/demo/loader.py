@@ -27,14 +27,16 @@ SEED = 20261122
 CITY = "340400"
 
 DEPARTMENTS = [
-    ("scjg", "淮南市市场监督管理局", CITY),
-    ("ybj", "淮南市医疗保障局", CITY),
-    ("wlj", "淮南市文化和旅游局", CITY),
-    ("zjj", "淮南市住房和城乡建设局", CITY),
-    ("xfzd", "淮南市消防救援支队", CITY),
-    ("cgj", "淮南市城市管理局", CITY),
-    ("wjw", "淮南市卫生健康委员会", CITY),
-    ("fgw", "淮南市发展和改革委员会", CITY),
+    # (code, name, region, 咨询电话 — made up for the demo; set the real ones with
+    # `xinyi-api department add CODE --name … --phone …`)
+    ("scjg", "淮南市市场监督管理局", CITY, "0554-6660315"),
+    ("ybj", "淮南市医疗保障局", CITY, "0554-6660316"),
+    ("wlj", "淮南市文化和旅游局", CITY, "0554-6660317"),
+    ("zjj", "淮南市住房和城乡建设局", CITY, "0554-6660318"),
+    ("xfzd", "淮南市消防救援支队", CITY, None),
+    ("cgj", "淮南市城市管理局", CITY, None),
+    ("wjw", "淮南市卫生健康委员会", CITY, None),
+    ("fgw", "淮南市发展和改革委员会", CITY, "0554-6660319"),
 ]
 
 DISTRICTS = {
@@ -342,7 +344,7 @@ async def load_demo(conn: asyncpg.Connection, settings: Settings,
         return "demo data already loaded"
     async with conn.transaction():
         await conn.executemany(
-            "INSERT INTO departments (code, name, region_code) VALUES ($1, $2, $3)"
+            "INSERT INTO departments (code, name, region_code, phone) VALUES ($1, $2, $3, $4)"
             " ON CONFLICT (code) DO NOTHING", DEPARTMENTS)
         await conn.executemany(
             "INSERT INTO subjects (id, type, uscc, name, region_code, industry, address,"

@@ -179,7 +179,7 @@ class GradingRule:
         unrated_reason = None
         if evidence < self.min_evidence and not decisive:
             unrated_reason = (
-                f"暂无评级: {evidence} fact(s) on file, at least {self.min_evidence} needed"
+                f"暂无评级：在案可评价的信用信息 {evidence} 条，至少需要 {self.min_evidence} 条"
             )
         explanation = Explanation(
             base=self.base_score,

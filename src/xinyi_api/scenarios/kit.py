@@ -62,6 +62,7 @@ from xinyi_api.inputs import FreeText, Int64, PlausibleDate, PlausibleDateTime, 
 from xinyi_api.scenarios.context import Context, Subject
 from xinyi_api.scenarios.deps import ContextDep
 from xinyi_api.scenarios.model import (
+    Audience,
     Badge,
     Basis,
     BusinessSync,
@@ -98,6 +99,7 @@ __all__ = [
     "RESULT_LABELS",
     "SEVERITY_LABELS",
     "AppError",
+    "Audience",
     "BadRequest",
     "Badge",
     "Basis",

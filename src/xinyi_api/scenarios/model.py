@@ -47,6 +47,7 @@ from xinyi_api.grading.service import FileLoader
 from xinyi_api.industries import Industry
 
 __all__ = [
+    "Audience",
     "Badge",
     "Basis",
     "CreditFile",
@@ -87,6 +88,12 @@ a consumer, patient or resident whose personal grade (个人信用) decides it."
 
 MeasureKind = Literal["incentive", "constraint"]
 """守信激励 incentive, or 失信约束 constraint."""
+
+Audience = Literal["public", "business", "departments"]
+"""Who may see that a measure applies to a subject, widest first: ``public`` (anyone; the 诚信码
+scan page), ``business`` (the business itself and departments), ``departments`` (departments
+only). A grade's measures as a *policy* (``GET /api/v1/scenarios/{key}``) are always public; this
+is about a named business being under one."""
 
 
 class ScenarioError(Exception):
@@ -220,9 +227,29 @@ class Measure(msgspec.Struct, frozen=True):
     basis: Basis | None
     condition: str = ""
     """Anything besides the grade that must hold (e.g. "按时交纳物业费满 12 个月")."""
+    audience: Audience | None = None
+    """Who may see it applied to a named business (``Audience``). ``None``, the default: an
+    incentive is public, a constraint only the business's and departments' — a scenario makes a
+    constraint public only by saying so (e.g. 重点监管对象 where its policy orders 公示)."""
 
     def applies_to(self, grade: str) -> bool:
         return grade in self.grades
+
+    @property
+    def shown_to(self) -> Audience:
+        """The audience in force (``audience``, or the default for the kind)."""
+        if self.audience is not None:
+            return self.audience
+        return "public" if self.kind == "incentive" else "business"
+
+    def visible_to(self, viewer: Audience) -> bool:
+        """Whether a viewer of this kind may see it: departments see every measure, the
+        business its own public and business ones, the public only public ones."""
+        if viewer == "departments":
+            return True
+        if viewer == "business":
+            return self.shown_to != "departments"
+        return self.shown_to == "public"
 
 
 class RatingDimension(msgspec.Struct, frozen=True):

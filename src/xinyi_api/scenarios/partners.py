@@ -39,7 +39,12 @@ from xinyi_api.scenarios.deps import PersonCreditDep, ScenarioDep
 from xinyi_api.scenarios.model import CreditPoints, Measure, Scenario
 from xinyi_api.scenarios.registry import ScenarioRegistry
 from xinyi_api.scenarios.schemas import MeasureView, measure_view
-from xinyi_api.scenarios.service import covered_subject, definitions_fingerprint
+from xinyi_api.scenarios.service import (
+    add_scan_scenario,
+    covered_subject,
+    definitions_fingerprint,
+    scan_measure,
+)
 
 q = Queries.beside(__file__, "partners.sql")
 
@@ -300,13 +305,18 @@ def offers_contributor(registry: ScenarioRegistry) -> Contributor:
         scenario = registry.get(row["scenario"])
         if scenario is None:
             return
-        for m in _offered(scenario, row["measures"]):
+        offered = _offered(scenario, row["measures"])
+        for m in offered:
             basis = "" if m.basis is None else f"{m.basis.document} {m.basis.article}"
             draft.badges.append(codes_schemas.Badge(
                 scenario=scenario.key, key=m.key, label=m.title_zh, kind="incentive",
                 description=f"个人信用 {'/'.join(m.grades)} 级可享,出示动态个人信用码"
                             + (f";{m.condition}" if m.condition else ""),
                 basis=basis))
+        if offered:
+            add_scan_scenario(draft, codes_schemas.ScanScenario(
+                key=scenario.key, name=scenario.name_zh, department=scenario.department,
+                measures=[scan_measure(m) for m in offered]))
 
     async def contribute(conn: asyncpg.Connection, draft: ProfileDraft) -> None:
         for row in await conn.fetch(q.offers_of_subject, draft.subject_id):

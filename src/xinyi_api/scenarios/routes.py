@@ -12,12 +12,13 @@ every generic endpoint of its key answer 404.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, Router, get
+from litestar import Controller, Request, Router, get
 from litestar.di import Provide
 from litestar.params import PathParameter
 
+from xinyi_api.auth.tokens import Principal
 from xinyi_api.deps import DB, ClockDep, GraderDep
 from xinyi_api.errors import NotFound
 from xinyi_api.scenarios import schemas, service
@@ -102,17 +103,22 @@ class SubjectScenarioController(Controller):
         "/measures",
         summary="The measures that apply to a subject now",
         description="Per covering scenario: the subject's grade and the business-targeted "
-        "incentives and constraints tied to it, with their bases. Person-targeted measures "
-        "(信易游, 先医后付 lines) depend on a person's grade and are not listed here.",
+        "incentives and constraints tied to it, with their bases — those the caller may see: "
+        "a department (or operator) every one, the merchant who claimed the business its own "
+        "public and business ones, anyone else the public ones (incentives, and the "
+        "constraints a scenario declares public; docs/plugins.md, \"Who sees a measure\"). "
+        "Person-targeted measures (信易游, 先医后付 lines) depend on a person's grade and are not "
+        "listed here.",
         raises=[NotFound],
     )
     async def subject_measures(
-        self, subject_id: Annotated[str, SUBJECT_ID], db: DB, grader: GraderDep,
-        clock: ClockDep, scenarios: ScenariosDep,
+        self, request: Request[Principal, Any, Any], subject_id: Annotated[str, SUBJECT_ID],
+        db: DB, grader: GraderDep, clock: ClockDep, scenarios: ScenariosDep,
     ) -> list[schemas.SubjectMeasures]:
         async with db.read.acquire() as conn:
+            viewer = await service.viewer_of(conn, request.user, subject_id)
             return await service.applicable_measures(conn, scenarios, grader, subject_id,
-                                                     clock.today())
+                                                     clock.today(), viewer)
 
 
 def scenario_routers(registry: ScenarioRegistry) -> list[Router]:

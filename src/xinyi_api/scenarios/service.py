@@ -12,7 +12,10 @@ from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
 import asyncpg
+import msgspec
 
+from xinyi_api.accountability.service import merchant_owns
+from xinyi_api.auth.tokens import Principal
 from xinyi_api.codes import schemas as codes_schemas
 from xinyi_api.codes.hooks import Contributor, ProfileDraft
 from xinyi_api.db.queries import Queries
@@ -22,7 +25,7 @@ from xinyi_api.grading.schemas import GradeView, SchemeGradeReader, grade_view, 
 from xinyi_api.grading.service import Grader
 from xinyi_api.scenarios import schemas
 from xinyi_api.scenarios.freshness import CurrentGrade, current_grades, current_grades_of
-from xinyi_api.scenarios.model import Badge, Scenario
+from xinyi_api.scenarios.model import Audience, Badge, Measure, Scenario
 from xinyi_api.scenarios.registry import ScenarioRegistry
 
 q = Queries.beside(__file__)
@@ -113,10 +116,23 @@ async def scheme_grade(conn: asyncpg.Connection, registry: ScenarioRegistry, gra
         current.row)
 
 
+async def viewer_of(conn: asyncpg.Connection, principal: Principal,
+                    subject_id: str) -> Audience:
+    """Which measures ``principal`` may see applied to ``subject_id`` (``Measure.visible_to``):
+    departments and operators every one, the merchant who claimed the business its own, anyone
+    else the public ones."""
+    if principal.role in ("department", "operator"):
+        return "departments"
+    if principal.role == "merchant" and await merchant_owns(conn, principal.sub, subject_id):
+        return "business"
+    return "public"
+
+
 async def applicable_measures(conn: asyncpg.Connection, registry: ScenarioRegistry,
-                              grader: Grader, subject_id: str,
-                              today: date) -> list[schemas.SubjectMeasures]:
-    """The business measures that apply to the subject now, per scenario, with their bases."""
+                              grader: Grader, subject_id: str, today: date,
+                              viewer: Audience = "public") -> list[schemas.SubjectMeasures]:
+    """The business measures that apply to the subject now, per scenario, with their bases:
+    those ``viewer`` may see."""
     out = []
     for item in await scenario_grades(conn, registry, grader, subject_id, today):
         scenario = registry.get(item.scenario)
@@ -125,7 +141,8 @@ async def applicable_measures(conn: asyncpg.Connection, registry: ScenarioRegist
         out.append(schemas.SubjectMeasures(
             scenario=scenario.key, scenario_name=scenario.name_zh, grade=grade,
             grade_label=GRADE_LABELS[grade], rule_version=item.grade.rule_version,
-            measures=[schemas.measure_view(m) for m in scenario.measures_for(grade, "business")],
+            measures=[schemas.measure_view(m) for m in scenario.measures_for(grade, "business")
+                      if m.visible_to(viewer)],
         ))
     return out
 
@@ -153,12 +170,55 @@ def _badges(grades: list[CurrentGrade],
             review_on = current.result.review_on
             holds(None if review_on is None else review_on - timedelta(days=1))
         for m in scenario.measures_for(grade, "business"):
-            if isinstance(m.effect, Badge):
+            if isinstance(m.effect, Badge) and m.visible_to("public"):
                 badges.append(schemas.ScenarioBadge(
                     scenario=scenario.key, scenario_name=scenario.name_zh, code=m.effect.code,
                     label_zh=m.effect.label_zh, grade=grade, measure=m.key, basis=m.basis,
                 ))
     return sorted(badges, key=lambda b: (b.scenario, b.code))
+
+
+def scan_measure(m: Measure) -> codes_schemas.ScanMeasure:
+    """A measure as the scan shows it: title, condition and basis in words. A person measure's
+    condition starts with the personal grades it needs (个人信用 A/B 级可享)."""
+    condition = m.condition
+    if m.target == "person":
+        condition = f"个人信用 {'/'.join(m.grades)} 级可享,出示动态个人信用码" + (
+            f";{m.condition}" if m.condition else "")
+    basis = None if m.basis is None else codes_schemas.ScanBasis(document=m.basis.document,
+                                                                   article=m.basis.article)
+    return codes_schemas.ScanMeasure(key=m.key, kind=m.kind, kind_label=schemas.KIND_LABELS[m.kind],
+                                     target=m.target, title=m.title_zh, condition=condition,
+                                     basis=basis)
+
+
+def add_scan_scenario(draft: ProfileDraft, entry: codes_schemas.ScanScenario) -> None:
+    """Put a scenario on a profile being built, merging with an entry of the same scenario a
+    contributor added before (a grade with its measures, person offers …); kept in key order."""
+    for i, seen in enumerate(draft.scenarios):
+        if seen.key == entry.key:
+            graded = seen if seen.grade is not None else entry
+            draft.scenarios[i] = msgspec.structs.replace(
+                graded, measures=[*seen.measures, *entry.measures])
+            return
+    draft.scenarios.append(entry)
+    draft.scenarios.sort(key=lambda e: e.key)
+
+
+def scan_scenarios(grades: list[CurrentGrade]) -> list[codes_schemas.ScanScenario]:
+    """Each covering scenario's grade and the measures in force at it that the public may see
+    (``Measure.visible_to``): incentives, and constraints a scenario made public."""
+    out = []
+    for current in grades:
+        scenario, grade = current.scenario, current.grade
+        rule_version = (current.result.rule_version if current.result is not None
+                        else current.row["rule_version"] if current.row is not None else "")
+        out.append(codes_schemas.ScanScenario(
+            key=scenario.key, name=scenario.name_zh, department=scenario.department,
+            grade=grade, grade_label=GRADE_LABELS[grade], rule_version=rule_version,
+            measures=[scan_measure(m) for m in scenario.measures_for(grade, "business")
+                      if m.visible_to("public")]))
+    return out
 
 
 def scheme_grade_reader(registry: ScenarioRegistry, grader: Grader) -> SchemeGradeReader:
@@ -181,25 +241,29 @@ def definitions_fingerprint(registry: ScenarioRegistry) -> str:
 
 
 def badge_contributor(registry: ScenarioRegistry, grader: Grader) -> Contributor:
-    """A scan-profile contributor (``app.state.profile_contributors``) adding scenario badges.
+    """A scan-profile contributor (``app.state.profile_contributors``) adding, for every scenario
+    covering the subject, its grade and public measures (``draft.scenarios``) and its badges.
 
-    Badges follow stored grades, and the ``grades`` table announces its changes, so a cached
-    scan profile is rebuilt when a scenario grade (and so a badge) changes; a grade graded on
+    Both follow stored grades, and the ``grades`` table announces its changes, so a cached
+    scan profile is rebuilt when a scenario grade (and so a measure) changes; a grade graded on
     read (a scheme's refresh has not reached the subject) bounds how long the profile holds.
     Its batch form reads the grades of a whole batch in one query.
     """
 
-    def add(draft: ProfileDraft, badges: list[schemas.ScenarioBadge]) -> None:
-        for b in badges:
+    def add(draft: ProfileDraft, grades: list[CurrentGrade]) -> None:
+        for b in _badges(grades, draft.holds_until):
             basis = "" if b.basis is None else f"{b.basis.document} {b.basis.article}"
             draft.badges.append(codes_schemas.Badge(
                 scenario=b.scenario, key=b.code, label=b.label_zh, kind="badge",
                 description=f"{b.scenario_name} {b.grade}级", basis=basis,
             ))
+        for entry in scan_scenarios(grades):
+            add_scan_scenario(draft, entry)
 
     async def contribute(conn: asyncpg.Connection, draft: ProfileDraft) -> None:
-        add(draft, await scenario_badges(conn, registry, grader, draft.subject_id, draft.today,
-                                         holds=draft.holds_until))
+        row = await conn.fetchrow(q.subject_coverage, draft.subject_id)
+        if row is not None:
+            add(draft, await current_grades(conn, registry, grader, _probe(row), draft.today))
 
     async def contribute_many(conn: asyncpg.Connection, drafts: Sequence[ProfileDraft]) -> None:
         by_day: dict[date, list[ProfileDraft]] = {}
@@ -211,7 +275,7 @@ def badge_contributor(registry: ScenarioRegistry, grader: Grader) -> Contributor
                      for d in same_day]
             grades = await current_grades_of(conn, registry, grader, files, today)
             for draft in same_day:
-                add(draft, _badges(grades.get(draft.subject_id, []), draft.holds_until))
+                add(draft, grades.get(draft.subject_id, []))
 
     return Contributor(contribute, many=contribute_many,
                        fingerprint=definitions_fingerprint(registry), date_aware=True)
