@@ -253,11 +253,14 @@ class Materialiser:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # Bounded, like releasing the lease below: a stuck build must not hold the shutdown
+            # up (the lease expires; another worker takes over).
+            _, stuck = await asyncio.wait({self._task}, timeout=5.0)
+            if stuck:
+                log.warning("profile builder did not stop within 5 s; leaving it")
             self._task = None
         if self.leader:
             with contextlib.suppress(Exception):
-                async with self._pool().acquire() as conn:
+                async with asyncio.timeout(5.0), self._pool().acquire() as conn:
                     await conn.execute(q.release_lease, self.holder)
             self.leader = False

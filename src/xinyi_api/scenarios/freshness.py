@@ -23,7 +23,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -36,6 +36,9 @@ from xinyi_api.grading.service import Grader
 from xinyi_api.scenarios.model import Scenario
 from xinyi_api.scenarios.registry import ScenarioRegistry
 from xinyi_api.state import platform_of
+
+SHUTDOWN_SECONDS = 5.0
+"""How long shutdown waits for a cancelled background refresh."""
 
 log = logging.getLogger(__name__)
 q = Queries.beside(__file__)
@@ -232,9 +235,13 @@ async def scenario_lifespan(app: Litestar) -> AsyncIterator[None]:
     finally:
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with suppress(asyncio.CancelledError):
-                await task
+        if tasks:
+            # Bounded: a refresh stuck in a cancelled query must not hold the shutdown up; the
+            # refresh is resumed at the next start.
+            _, stuck = await asyncio.wait(tasks, timeout=SHUTDOWN_SECONDS)
+            for task in stuck:
+                log.warning("scenario refresh %s did not stop within %s s; leaving it",
+                            task.get_name(), SHUTDOWN_SECONDS)
 
 
 async def _refresh_logged(pool: asyncpg.Pool, grader: Grader, scenario: Scenario,
