@@ -41,7 +41,8 @@ async def test_adding_records_regrades_in_the_same_write(client, dept_headers, s
     assert body["record"]["public_until"] == "2027-08-31"
     # 700 + 30 − 80 = 650 → B
     assert (body["grade"]["score"], body["grade"]["grade"]) == (650, "B")
-    stored = await conn.fetchrow("SELECT score, grade FROM grades WHERE subject_id = $1", store)
+    stored = await conn.fetchrow("SELECT score, grade FROM grades WHERE subject_id = $1"
+                                 " AND scheme = 'public'", store)
     assert (stored["score"], stored["grade"]) == (650, "B")
     history = (await client.get(f"/api/v1/subjects/{store}/grade/history")).json()
     # newest first: the penalty (B), the licence (explanation changed), the registration

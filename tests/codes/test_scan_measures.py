@@ -165,17 +165,15 @@ async def test_next_steps_open_the_mini_program_at_this_store_and_name_whom_to_c
     configured = dataclasses.replace(settings, mini_program_appid="wx0123456789abcdef",
                                      mini_program_path="pages/store/detail",
                                      issuing_authority="淮南市社会信用体系建设领导小组办公室")
+    conn = await asyncpg.connect(configured.database_url)
+    try:
+        await conn.execute("UPDATE departments SET phone = '0554-6660315' WHERE code = 'scjg'")
+    finally:
+        await conn.close()
     async with AsyncTestClient(app=app_at(configured)) as client:
         store = await d_graded_store(client, dept_headers)
-        conn = await asyncpg.connect(configured.database_url)
-        try:
-            await conn.execute("UPDATE departments SET phone = '0554-6660315' WHERE code = 'scjg'")
-        finally:
-            await conn.close()
-        # A department's telephone is read when the profile is built: a fresh worker has it.
-        async with AsyncTestClient(app=app_at(configured)) as other:
-            scan = (await other.get(f"/api/v1/scan/{token_of(store['code_url'])}")).json()
-            page = (await other.get(f"/c/{token_of(store['code_url'])}")).text
+        scan = (await client.get(f"/api/v1/scan/{token_of(store['code_url'])}")).json()
+        page = (await client.get(f"/c/{token_of(store['code_url'])}")).text
     assert scan["authority"] == "淮南市社会信用体系建设领导小组办公室"
     steps = scan["next_steps"]
     assert steps["hotline"] == "12315"

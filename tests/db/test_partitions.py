@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 
 from tests.conftest import TEST_SECRET
-from xinyi_api.accountability import audit
+from xinyi_api import audit
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.db.migrate import MigrationSource, core_migrations_dir, core_source, migrate
 from xinyi_api.db.partitions import POLICIES, ensure_ahead, maintain

@@ -22,7 +22,7 @@ from litestar.testing import AsyncTestClient
 
 from tests.codes.conftest import Client, business, penalty
 from tests.conftest import TEST_SECRET, PgServer, app_at, auth, make_token
-from xinyi_api.accountability import audit
+from xinyi_api import audit
 from xinyi_api.clock import ManualClock
 from xinyi_api.consumers.identity import pseudonym
 from xinyi_api.db.cluster import free_port, hand_over, pg_user

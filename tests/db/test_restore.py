@@ -8,7 +8,7 @@ import asyncio
 from pathlib import Path
 
 from tests.conftest import TEST_SECRET
-from xinyi_api.accountability import audit
+from xinyi_api import audit
 from xinyi_api.auth.tokens import Principal
 from xinyi_api.db.cluster import (
     LocalServer,
