@@ -20,8 +20,8 @@ CREATE TABLE scan_daily (
 CREATE TABLE scan_daily_default PARTITION OF scan_daily DEFAULT;
 
 SELECT xinyi_ensure_partitions('scan_daily', 'day', 'month',
-    least(current_date - 1, (SELECT min(day) FROM scan_daily_unpartitioned)),
-    (current_date + interval '24 months')::date);
+    least((now() AT TIME ZONE 'UTC')::date - 1, (SELECT min(day) FROM scan_daily_unpartitioned)),
+    (now() AT TIME ZONE 'UTC' + interval '24 months')::date);
 INSERT INTO scan_daily (subject_id, day, count)
 SELECT subject_id, day, count FROM scan_daily_unpartitioned;
 DROP TABLE scan_daily_unpartitioned;
