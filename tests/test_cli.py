@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.conftest import TEST_SECRET
+from tests.db.conftest import pg_workdir
 
 CLI = [sys.executable, "-m", "xinyi_api.cli"]
 
@@ -109,14 +110,16 @@ def test_serve_with_two_workers_on_a_fresh_database(fresh_db: str, tmp_path: Pat
 
 
 @pytest.fixture
-def embedded_dir(tmp_path: Path) -> Iterator[Path]:
-    """A data directory for an embedded PostgreSQL; whatever server is left in it at the end
-    (a failed test) is stopped."""
-    yield tmp_path
-    pid_file = tmp_path / "pgdata" / "postmaster.pid"
-    if pid_file.exists():
-        with contextlib.suppress(ProcessLookupError, ValueError):
-            os.kill(int(pid_file.read_text().splitlines()[0]), signal.SIGINT)  # fast shutdown
+def embedded_dir() -> Iterator[Path]:
+    """A data directory for an embedded PostgreSQL (not under ``tmp_path``: see ``pg_workdir``,
+    a nested pytest session closes ``/tmp/pytest-of-root`` to the server's user); whatever
+    server is left in it at the end (a failed test) is stopped."""
+    with pg_workdir() as data_dir:
+        yield data_dir
+        pid_file = data_dir / "pgdata" / "postmaster.pid"
+        if pid_file.exists():
+            with contextlib.suppress(ProcessLookupError, ValueError):
+                os.kill(int(pid_file.read_text().splitlines()[0]), signal.SIGINT)  # fast stop
 
 
 def _embedded_env(data_dir: Path) -> dict[str, str]:
