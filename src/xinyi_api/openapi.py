@@ -206,6 +206,24 @@ def _head_twin(get: dict[str, Any]) -> dict[str, Any]:
     return head
 
 
+ALSO_MEDIA_TYPES = "also_media_types"
+"""A handler's ``opt`` key: ``{status: ("application/pdf", …)}``, more media types its answer of
+that status may have besides the one its ``ResponseSpec`` names (one spec holds one type; a
+poster is PNG or PDF, a template CSV or XLSX). Documented with the same schema."""
+
+
+def _add_media_types(handler: HTTPRouteHandler | None, responses: dict[str, Any]) -> None:
+    extra: dict[int, tuple[str, ...]] = (handler.opt.get(ALSO_MEDIA_TYPES, {})
+                                         if handler is not None else {})
+    for status, media_types in extra.items():
+        content = responses.get(str(status), {}).get("content")
+        if not content:
+            continue
+        schema = next(iter(content.values())).get("schema", {})
+        for media_type in media_types:
+            content.setdefault(media_type, {"schema": schema})
+
+
 def finish_openapi(doc: dict[str, Any], app: Litestar,
                    public_paths: Iterable[str] = ()) -> dict[str, Any]:
     """Rewrite the error responses of ``doc`` (Litestar's document of ``app``) in place."""
@@ -226,6 +244,7 @@ def finish_openapi(doc: dict[str, Any], app: Litestar,
             for status in sorted(by_status):
                 if str(status) not in responses:  # else: an explicit page (the H5 HTML) stays
                     responses[str(status)] = _problem_response(status, by_status[status])
+            _add_media_types(handlers.get((path, method)), responses)
             operation["responses"] = dict(sorted(responses.items()))
         if "get" in item and "head" not in item:
             item["head"] = _head_twin(item["get"])

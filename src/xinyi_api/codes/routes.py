@@ -26,6 +26,7 @@ from xinyi_api.codes.token import code_key_id
 from xinyi_api.deps import DB
 from xinyi_api.errors import Conflict, Forbidden, Gone, NotFound, Unauthorized, Unprocessable
 from xinyi_api.inputs import PlausibleDate
+from xinyi_api.openapi import ALSO_MEDIA_TYPES
 from xinyi_api.state import platform_of
 from xinyi_api.web import is_head
 
@@ -288,6 +289,7 @@ class CodeImageController(Controller):
                                      description="PNG (image/png) or PDF (application/pdf)",
                                      generate_examples=False),
                    304: NOT_MODIFIED},
+        opt={ALSO_MEDIA_TYPES: {200: ("application/pdf",)}},
     )
     async def poster(
         self, request: Request[Any, Any, Any], token: Annotated[str, TOKEN],

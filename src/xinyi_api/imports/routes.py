@@ -34,6 +34,7 @@ from xinyi_api.imports.errors import BatchTooLarge, FileTooLarge
 from xinyi_api.imports.files import FileProblem
 from xinyi_api.imports.layouts import BY_NAME, LAYOUTS
 from xinyi_api.imports.pipeline import q
+from xinyi_api.openapi import ALSO_MEDIA_TYPES
 from xinyi_api.settings import Settings
 from xinyi_api.state import platform_of
 
@@ -439,7 +440,12 @@ class LayoutController(Controller):
 
     @get("/{template:str}", summary="A layout's template: `penalty.xlsx`, `licence.csv` …",
          description="XLSX: the header row on the first sheet, the columns explained on the "
-         "second. CSV: the header row, UTF-8 with BOM.", raises=[NotFound])
+         "second. CSV: the header row, UTF-8 with BOM.", raises=[NotFound],
+         media_type=sheets.XLSX_MEDIA_TYPE,
+         responses={200: ResponseSpec(bytes, media_type=sheets.XLSX_MEDIA_TYPE,
+                                      description="the template, XLSX or CSV by its name",
+                                      generate_examples=False)},
+         opt={ALSO_MEDIA_TYPES: {200: ("text/csv",)}})
     async def template(self, template: Annotated[str, TEMPLATE]) -> Response[bytes]:
         name, fmt = template.split(".")
         layout = BY_NAME[name]
