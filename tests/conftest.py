@@ -24,6 +24,8 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import httpx
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -36,6 +38,12 @@ from xinyi_api.keys import ensure_keys
 from xinyi_api.openapi import documented_problems, openapi_document
 from xinyi_api.platform import build_platform
 from xinyi_api.settings import Settings
+
+# Speed is measured in bench/, never in tests: Hypothesis neither fails a slow example (its
+# 200 ms deadline) nor slow input generation on a loaded CI machine (the shifted-clock run).
+hypothesis_settings.register_profile("xinyi", deadline=None,
+                                    suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("xinyi")
 
 TEST_SECRET = "test-secret-key-not-for-production"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
