@@ -6,7 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -141,7 +141,7 @@ async def test_retention_rolls_up_old_scan_counts_and_drops_old_counters(
                          [(subject, old, 5), (subject, old + timedelta(days=1), 7),
                           (subject, older, 11), (subject, today, 1)])
     assert await partition_of(db, "scan_daily", "day = $1", older) == "scan_daily_default"
-    recent_counter = datetime.now(UTC).replace(microsecond=0)
+    recent_counter = datetime.combine(today, time(12), UTC)  # the test's day, not the wall clock
     stale = recent_counter - timedelta(days=10)
     await db.execute("SELECT xinyi_ensure_partitions('rate_limit_counters', 'window_start',"
                      " 'day', $1, $1)", stale.date())
