@@ -13,7 +13,6 @@ from disk.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 import os
@@ -40,6 +39,7 @@ from xinyi_api.imports.layouts import BY_NAME, HeaderError, HeaderMap, Layout, d
 from xinyi_api.imports.pipeline import JobContext, Outcome, Pipeline
 from xinyi_api.industries import IndustryRegistry
 from xinyi_api.inputs.body import parse_json_body
+from xinyi_api.jobs import SweepingRunner
 from xinyi_api.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -271,36 +271,14 @@ async def process(conn: asyncpg.Connection, services: Services, job_id: int,
                            cursor=job["regrade_cursor"])
 
 
-class ImportRunner:
+class ImportRunner(SweepingRunner):
     """One process's runner of stored import jobs: ``poke()`` after storing one; it also sweeps
     every ``sweep_seconds`` for jobs nobody runs (their worker died, or they were stored by
     another process that is busy)."""
 
     def __init__(self, services: Services, *, sweep_seconds: float = SWEEP_SECONDS) -> None:
+        super().__init__("import", sweep_seconds)
         self.services = services
-        self.sweep_seconds = sweep_seconds
-        self._wanted = asyncio.Event()
-        self._closing = False
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._wanted.set()
-        self._task = asyncio.create_task(self._run(), name="import-runner")
-
-    def poke(self) -> None:
-        self._wanted.set()
-
-    async def _run(self) -> None:
-        while not self._closing:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wanted.wait(), self.sweep_seconds)
-            self._wanted.clear()
-            if self._closing:
-                break
-            try:
-                await self.run_pending()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                log.exception("import runner: a pass failed; the next sweep retries")
 
     async def run_pending(self, conn: asyncpg.Connection | None = None) -> int:
         """Run every job nobody else is running (on ``conn``, else a connection of its own);
@@ -338,18 +316,6 @@ class ImportRunner:
                 if not conn.is_closed():
                     await conn.fetchval(q.job_unlock, row["id"])
         return ran
-
-    async def close(self) -> None:
-        self._closing = True
-        self._wanted.set()
-        if self._task is not None:
-            self._task.cancel()
-            # Bounded: a pass stuck in a cancelled query must not hold the shutdown up (the job
-            # is resumed from its checkpoint by the next runner).
-            _, stuck = await asyncio.wait({self._task}, timeout=5.0)
-            if stuck:
-                log.warning("%s runner did not stop within 5 s; leaving it", "import")
-            self._task = None
 
 
 RUNNER_KEY = "imports.runner"

@@ -26,7 +26,6 @@ and carries on from the last checkpoint: no chunk is ever written twice into the
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import csv
 import io
 import logging
@@ -50,6 +49,7 @@ from xinyi_api.codes.poster import PosterSubject
 from xinyi_api.codes.token import code_url, encode_code_token
 from xinyi_api.db.queries import Queries
 from xinyi_api.errors import Conflict, Forbidden, Gone, NotFound, Unprocessable
+from xinyi_api.jobs import SweepingRunner
 from xinyi_api.printing import pdfstream, schemas, sheets, zipstream
 
 if TYPE_CHECKING:
@@ -278,55 +278,19 @@ class JobLost(RuntimeError):
     """The job moved on without this attempt (another worker's attempt holds it)."""
 
 
-class PrintRunner:
+class PrintRunner(SweepingRunner):
     """One process's runner of print jobs: ``poke()`` after ordering one; it also sweeps every
     ``sweep_seconds`` for jobs no worker runs (ordered elsewhere, or whose worker died)."""
 
     def __init__(self, settings: Settings, clock: Clock, keys: KeyStore, *,
                  chunk_codes: int | None = None, sweep_seconds: float = SWEEP_SECONDS,
                  worker: str | None = None) -> None:
+        super().__init__("print", sweep_seconds)
         self.settings = settings
         self.clock = clock
         self.keys = keys
         self.chunk_codes = chunk_codes
-        self.sweep_seconds = sweep_seconds
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
-        self._wanted = asyncio.Event()
-        self._closing = False
-        self._task: asyncio.Task[None] | None = None
-
-    # -- background loop -------------------------------------------------------------------
-
-    def start(self) -> None:
-        self._wanted.set()
-        self._task = asyncio.create_task(self._loop(), name="print-runner")
-
-    def poke(self) -> None:
-        self._wanted.set()
-
-    async def _loop(self) -> None:
-        while not self._closing:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wanted.wait(), self.sweep_seconds)
-            self._wanted.clear()
-            if self._closing:
-                break
-            try:
-                await self.run_pending()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                log.exception("print runner: a pass failed; the next sweep retries")
-
-    async def close(self) -> None:
-        self._closing = True
-        self._wanted.set()
-        if self._task is not None:
-            self._task.cancel()
-            # Bounded: a pass stuck in a cancelled query must not hold the shutdown up (the job
-            # is resumed from its checkpoint by the next runner).
-            _, stuck = await asyncio.wait({self._task}, timeout=5.0)
-            if stuck:
-                log.warning("%s runner did not stop within 5 s; leaving it", "print")
-            self._task = None
 
     async def run_pending(self) -> int:
         """Claim and run jobs until none is left to claim; the number finished."""
