@@ -1,9 +1,10 @@
 """The 诚信码 scan path at province scale, one command: ``.venv/bin/python bench/run.py``.
 
-1. An embedded PostgreSQL (pgserver) in a fresh directory under /tmp, grown in steps to each of
-   ``--sizes`` stores (default 10 000, 100 000, 1 000 000; one enterprise per five stores, three
-   records per store, every subject graded with the real batch grader and its scan profile
-   stored by the real builder — ``bench/data.py``).
+1. For each of ``--sizes`` stores (default 10 000, 100 000, 1 000 000) an embedded PostgreSQL
+   (pgserver) of its own, grown to that size (one enterprise per five stores, three records per
+   store, every subject graded with the real batch grader and its scan profile stored by the
+   real builder — ``bench/data.py``) in a fresh directory under /tmp, or kept in
+   ``--data-dir DIR/stores-N`` and reused by later runs.
 2. At each size, with the same uvicorn settings (127.0.0.1, no access log) and ``wrk`` (else a
    Python client):
    - the one-SELECT baseline (``bench/baselines.py``), and at the first size the bare framework;
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import re
@@ -299,98 +301,146 @@ def main() -> None:
     parser.add_argument("--skip-replica", action="store_true")
     parser.add_argument("--skip-png", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
+    parser.add_argument("--data-dir", metavar="DIR",
+                        help="keep each size's database in DIR/stores-N and reuse it in later "
+                             "runs (grow a million stores once)")
+    parser.add_argument("--grow-only", action="store_true",
+                        help="with --data-dir: grow the data sets, measure nothing")
     args = parser.parse_args()
     if args.quick:
         args.sizes, args.seconds, args.warmup = "10000,50000", 4.0, 2.0
         args.changes = min(args.changes, 40)
     sizes = sorted(int(s) for s in args.sizes.split(","))
 
-    import pgserver
-
-    workdir = Path(tempfile.mkdtemp(prefix="xinyi-bench-", dir="/tmp"))
+    workdir = Path(args.data_dir) if args.data_dir else Path(
+        tempfile.mkdtemp(prefix="xinyi-bench-", dir="/tmp"))
+    workdir.mkdir(parents=True, exist_ok=True)
     os.chmod(workdir, 0o755)
     logs = workdir / "logs"
-    logs.mkdir()
+    logs.mkdir(exist_ok=True)
     log(f"xinyi-api benchmark — {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
         f"load generator: {'wrk' if have_wrk() and not args.python_client else 'python'}")
     log(f"data directory {workdir}; sizes {', '.join(f'{s:,}' for s in sizes)} stores")
-    server = pgserver.get_server(workdir / "pgdata", cleanup_mode="stop")  # type: ignore[attr-defined]
     figures: list[SizeFigures] = []
     bare: LoadResult | None = None
-    today = date.today()
+    rng = random.Random(7)
     try:
-        url = server.get_uri()
-        asyncio.run(prepare(url))
-        env = {"DATABASE_URL": url, "XINYI_SECRET_KEY": SECRET, "XINYI_LOG_LEVEL": "WARNING",
-               "XINYI_PUBLIC_BASE_URL": BASE_URL, "XINYI_DB_POOL_MAX": "10"}
-        dept = asyncio.run(department_token(url))
-        rng = random.Random(7)
         for size in sizes:
             log(f"\n== {size:,} stores ==")
+            with size_server(workdir / f"stores-{size}", size) as (server, url, load):
+                if args.grow_only:
+                    continue
+                fig, bare = measure_size(url, size, load, workdir / f"stores-{size}", logs, bare,
+                                         sizes[0], args, rng)
+                figures.append(fig)
+                if size == sizes[-1]:
+                    env = scan_env(url)
+                    if not args.skip_regrade:
+                        fig.extra.update(regrade(url, env, workdir / f"stores-{size}",
+                                                 rebuild=not args.skip_rebuild))
+                    if not args.skip_replica:
+                        fig.extra.update(replica_run(server, url, env, logs,
+                                                     workdir / f"stores-{size}",
+                                                     asyncio.run(department_token(url)), args))
+        if figures:
+            summary(figures, bare, args)
+    finally:
+        if not args.keep and not args.data_dir:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def scan_env(url: str) -> dict[str, str]:
+    return {"DATABASE_URL": url, "XINYI_SECRET_KEY": SECRET, "XINYI_LOG_LEVEL": "WARNING",
+            "XINYI_PUBLIC_BASE_URL": BASE_URL, "XINYI_DB_POOL_MAX": "10"}
+
+
+@contextmanager
+def size_server(directory: Path, size: int) -> Iterator[tuple[object, str, dict[str, float]]]:
+    """An embedded PostgreSQL holding ``size`` stores, one directory per size: grown here, or
+    — with ``--data-dir``, when a previous run left it complete (``grown.json``) — reused as it
+    is (a million stores take 12–30 minutes to grow)."""
+    import pgserver
+
+    marker = directory / "grown.json"
+    reuse = marker.exists()
+    directory.mkdir(parents=True, exist_ok=True)
+    os.chmod(directory, 0o755)
+    server = pgserver.get_server(directory / "pgdata", cleanup_mode="stop")  # type: ignore[attr-defined]
+    try:
+        url = server.get_uri()
+        if reuse:
+            load = json.loads(marker.read_text())
+            log(f"  reusing the data set in {directory} (grown {load['grown_on']}, "
+                f"{load['subjects']:,} subjects)")
+            dirty = asyncio.run(_fetchval(url, "SELECT count(*) FROM scan_codes WHERE dirty"))
+            if dirty:  # a previous run's regrade with --skip-rebuild
+                rebuild_profiles(scan_env(url), directory, dirty)
+        else:
+            shutil.rmtree(directory / "tokens", ignore_errors=True)
+            asyncio.run(prepare(url))
             started = time.perf_counter()
-            load = asyncio.run(grow(url, size, workdir, today))
+            load = asyncio.run(grow(url, size, directory, date.today()))
             log(f"  grown in {time.perf_counter() - started:.0f} s: {load['subjects']:,} new "
                 f"subjects; rows {load['rows']:.0f} s, graded {load['graded']:.0f} s, "
                 f"profiles built {load['profiles']:.0f} s")
-            tokens = asyncio.run(store_tokens(url, workdir))
-            ids = [s for s, _ in tokens]
-            sample = rng.sample(ids, min(20_000, len(ids)))
-            if bare is None:
-                with serve("bench.baselines:bare_app", free_port(), env, logs) as srv:
-                    bare = measure(srv.base, [f"/bare/{i}" for i in sample], args,
-                                   "bare Litestar (no I/O)")
-            with serve("bench.baselines:select_app", free_port(), env, logs) as srv:
-                select = measure(srv.base, [f"/select/{i}" for i in sample], args,
-                                 "Litestar + 1 asyncpg PK select")
-            fig = SizeFigures(size, load, select)
-            figures.append(fig)
-            zipf = zipf_paths(tokens, args.zipf_s, 400_000, seed=size)
-            shuffled = [f"/api/v1/scan/{t}" for _, t in rng.sample(tokens, len(tokens))]
-            with serve("xinyi_api.asgi:app_from_env", free_port(), env, logs) as srv:
-                # Each code once (a fresh worker: every scan a miss, answered from the stored
-                # profile) — as long as the pass is shorter than the list.
-                if len(shuffled) >= 60_000:
-                    fig.miss = run_load(srv.base, shuffled, connections=args.connections,
-                                        seconds=args.seconds, force_python=args.python_client)
-                    stats = srv.cache_stats()
-                    hits = sum(s["hits"] for s in stats.values())
-                    show("xinyi-api scan, miss (each code once)", fig.miss,
-                         f"stored reads {sum(s['stored_reads'] for s in stats.values()):,}, "
-                         f"built {sum(s['built_reads'] for s in stats.values()):,}, "
-                         f"hits {hits:,}")
-                else:
-                    cold = run_once(srv.base, shuffled[:20_000], connections=16)
-                    show("xinyi-api scan, miss (each code once)", cold,
-                         "python client, 16 connections")
-                    fig.extra["miss_python"] = cold
-                fig.zipf1 = zipf_run(srv, zipf, args, f"xinyi-api Zipf s={args.zipf_s}, 1 worker")
-                if size == sizes[0]:
-                    uniform = [f"/api/v1/scan/{t}" for _, t in tokens[:20_000]]
-                    run_once(srv.base, uniform, connections=16)
-                    fig.extra["cached"] = measure(srv.base, uniform, args,
-                                                  "xinyi-api scan, cached (uniform)")
-                    pages = [f"/C/{t}" for _, t in tokens[:20_000]]
-                    run_once(srv.base, pages, connections=16)
-                    fig.extra["h5"] = measure(srv.base, pages, args, "xinyi-api H5 page, cached")
-                    if not args.skip_png:
-                        fig.extra.update(png(srv.base, tokens, args))
-            with serve("xinyi_api.asgi:app_from_env", free_port(), env, logs, workers=2) as srv:
-                fig.zipf2 = zipf_run(srv, zipf, args,
-                                     f"xinyi-api Zipf s={args.zipf_s}, 2 workers")
-            size_mb = asyncio.run(database_sizes(url))
-            fig.extra["sizes"] = size_mb
-            log("  database: " + ", ".join(f"{k} {v:,.0f} MB" for k, v in size_mb.items()))
-
-        largest = figures[-1]
-        if not args.skip_regrade:
-            largest.extra.update(regrade(url, env, workdir, rebuild=not args.skip_rebuild))
-        if not args.skip_replica:
-            largest.extra.update(replica_run(server, url, env, logs, workdir, dept, args))
-        summary(figures, bare, args)
+            marker.write_text(json.dumps({**load, "grown_on": date.today().isoformat()}))
+        yield server, url, load
     finally:
         server.cleanup()
-        if not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def measure_size(url: str, size: int, load: dict[str, float], directory: Path, logs: Path,
+                 bare: LoadResult | None, first: int, args: argparse.Namespace,
+                 rng: random.Random) -> tuple[SizeFigures, LoadResult | None]:
+    """The passes at one size (the module docstring, step 2)."""
+    env = scan_env(url)
+    tokens = asyncio.run(store_tokens(url, directory))
+    ids = [s for s, _ in tokens]
+    sample = rng.sample(ids, min(20_000, len(ids)))
+    if bare is None:
+        with serve("bench.baselines:bare_app", free_port(), env, logs) as srv:
+            bare = measure(srv.base, [f"/bare/{i}" for i in sample], args,
+                           "bare Litestar (no I/O)")
+    with serve("bench.baselines:select_app", free_port(), env, logs) as srv:
+        select = measure(srv.base, [f"/select/{i}" for i in sample], args,
+                         "Litestar + 1 asyncpg PK select")
+    fig = SizeFigures(size, load, select)
+    zipf = zipf_paths(tokens, args.zipf_s, 400_000, seed=size)
+    shuffled = [f"/api/v1/scan/{t}" for _, t in rng.sample(tokens, len(tokens))]
+    with serve("xinyi_api.asgi:app_from_env", free_port(), env, logs) as srv:
+        # Each code once (a fresh worker: every scan a miss, answered from the stored
+        # profile) — as long as the pass is shorter than the list.
+        if len(shuffled) >= 60_000:
+            fig.miss = run_load(srv.base, shuffled, connections=args.connections,
+                                seconds=args.seconds, force_python=args.python_client)
+            stats = srv.cache_stats()
+            hits = sum(s["hits"] for s in stats.values())
+            show("xinyi-api scan, miss (each code once)", fig.miss,
+                 f"stored reads {sum(s['stored_reads'] for s in stats.values()):,}, "
+                 f"built {sum(s['built_reads'] for s in stats.values()):,}, "
+                 f"hits {hits:,}")
+        else:
+            cold = run_once(srv.base, shuffled[:20_000], connections=16)
+            show("xinyi-api scan, miss (each code once)", cold,
+                 "python client, 16 connections")
+            fig.extra["miss_python"] = cold
+        fig.zipf1 = zipf_run(srv, zipf, args, f"xinyi-api Zipf s={args.zipf_s}, 1 worker")
+        if size == first:
+            uniform = [f"/api/v1/scan/{t}" for _, t in tokens[:20_000]]
+            run_once(srv.base, uniform, connections=16)
+            fig.extra["cached"] = measure(srv.base, uniform, args,
+                                          "xinyi-api scan, cached (uniform)")
+            pages = [f"/C/{t}" for _, t in tokens[:20_000]]
+            run_once(srv.base, pages, connections=16)
+            fig.extra["h5"] = measure(srv.base, pages, args, "xinyi-api H5 page, cached")
+            if not args.skip_png:
+                fig.extra.update(png(srv.base, tokens, args))
+    with serve("xinyi_api.asgi:app_from_env", free_port(), env, logs, workers=2) as srv:
+        fig.zipf2 = zipf_run(srv, zipf, args, f"xinyi-api Zipf s={args.zipf_s}, 2 workers")
+    size_mb = asyncio.run(database_sizes(url))
+    fig.extra["sizes"] = size_mb
+    log("  database: " + ", ".join(f"{k} {v:,.0f} MB" for k, v in size_mb.items()))
+    return fig, bare
 
 
 async def database_sizes(url: str) -> dict[str, float]:
@@ -461,15 +511,25 @@ def regrade(url: str, env: dict[str, str], workdir: Path, *,
         log(f"  ({dirty:,} stored profiles left stale; not rebuilt: --skip-rebuild)")
         out["profiles_dirty"] = dirty
         return out
-    started = time.perf_counter()
-    done = subprocess.run([*cli, "jobs", "run", "codes.profiles"], env=full_env,
-                          capture_output=True, text=True, cwd=ROOT, check=False)
-    elapsed = time.perf_counter() - started
-    log(f"  stored profiles rebuilt {elapsed:7.0f} s   ({dirty:,} dirty; "
-        f"{done.stdout.strip()[-80:]})")
-    out["profiles_rebuilt"] = elapsed
+    out["profiles_rebuilt"] = rebuild_profiles(env, workdir, dirty)
     out["profiles_dirty"] = dirty
     return out
+
+
+def rebuild_profiles(env: dict[str, str], workdir: Path, dirty: object) -> float:
+    """``xinyi-api jobs run codes.profiles``: the stored profiles a change made stale, rebuilt
+    as an operator's job does it; the seconds it took."""
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "xinyi_api.cli", "jobs", "run",
+                           "codes.profiles"], env={**os.environ, **env,
+                                                   "XINYI_DATA_DIR": str(workdir)},
+                          capture_output=True, text=True, cwd=ROOT, check=False)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr)
+    log(f"  stored profiles rebuilt {elapsed:7.0f} s   ({dirty:,} dirty; "
+        f"{done.stdout.strip()[-80:]})")
+    return elapsed
 
 
 async def _execute(url: str, sql: str) -> None:
