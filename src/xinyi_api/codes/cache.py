@@ -13,6 +13,12 @@ never disagree for longer than an invalidation takes:
 - ``ImageCache``: rendered PNG/SVG/poster bytes keyed by a content hash of everything that
   determines them, bounded in bytes. The same inputs give the same key — and ETag — on every
   worker.
+
+What a worker keeps per cached code is invisible to Python's garbage collector: entries and
+ready responses are ``msgspec.Struct(gc=False)``, a subject's one serial is an int, verified
+tokens are untracked structs. A full collection walks every tracked object, so with tens of
+thousands of entries tracked its pause grew with the cache and set the scan's p99 (measured:
+bench/README.md, "The p99 tail").
 """
 
 from __future__ import annotations
@@ -20,7 +26,6 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Generic, TypeVar
 
@@ -92,9 +97,12 @@ def rebase_day(data: bytes, marker: bytes, built_on: date, today: date) -> bytes
     return data[:start] + today.isoformat().encode() + data[start + 10:]
 
 
-@dataclass(slots=True)
-class CachedProfile:
-    """A scan profile 扫码信息 as served: its JSON (and H5 page) bytes, decoded on demand."""
+class CachedProfile(msgspec.Struct, gc=False):
+    """A scan profile 扫码信息 as served: its JSON (and H5 page) bytes, decoded on demand.
+
+    Not tracked by the garbage collector (``gc=False``; see the module docstring): nothing it
+    holds refers back to it, so it can never be part of a reference cycle.
+    """
 
     serial: int
     key_number: int
@@ -113,7 +121,7 @@ class CachedProfile:
     """The H5 page, when it came with the entry (a stored profile); else rendered on first use."""
     json_response: RawResponse | None = None
     html_response: RawResponse | None = None
-    loaded_at: float = field(default_factory=time.monotonic)
+    loaded_at: float = msgspec.field(default_factory=time.monotonic)
     decoded: ScanProfile | None = None
     source: str = "built"
     """Where it came from: ``stored`` (scan_profiles) or ``built`` (here, from the tables)."""
@@ -146,7 +154,7 @@ class ProfileCache:
     def __init__(self, max_entries: int = 200_000, max_age: float = 300.0, *,
                  max_bytes: int = 128 * 1024 * 1024) -> None:
         self._entries: LRU[int, CachedProfile] = LRU(max_entries)
-        self._by_subject: dict[str, set[int]] = {}
+        self._by_subject: dict[str, int | set[int]] = {}
         self._sizes: dict[int, int] = {}
         self.bytes = 0
         self.max_bytes = max_bytes
@@ -180,7 +188,7 @@ class ProfileCache:
         for serial, old in self._entries.put(entry.serial, entry):
             self._unindex(serial, old)
         for subject_id in entry.depends_on:
-            self._by_subject.setdefault(subject_id, set()).add(entry.serial)
+            self._index(subject_id, entry.serial)
         self._account(entry)
         return True
 
@@ -197,14 +205,34 @@ class ProfileCache:
             serial, old = self._entries.popitem()
             self._unindex(serial, old)
 
+    def _index(self, subject_id: str, serial: int) -> None:
+        # A subject's one serial is kept as the int itself, a set only from the second on (an
+        # enterprise's stores): a set per store would be one object per entry for the garbage
+        # collector to walk.
+        have = self._by_subject.get(subject_id)
+        if have is None:
+            self._by_subject[subject_id] = serial
+        elif isinstance(have, int):
+            if have != serial:
+                self._by_subject[subject_id] = {have, serial}
+        else:
+            have.add(serial)
+
     def _unindex(self, serial: int, entry: CachedProfile) -> None:
         self.bytes -= self._sizes.pop(serial, 0)
         for subject_id in entry.depends_on:
-            serials = self._by_subject.get(subject_id)
-            if serials is not None:
-                serials.discard(serial)
-                if not serials:
+            have = self._by_subject.get(subject_id)
+            if have is None:
+                continue
+            if isinstance(have, int):
+                if have == serial:
                     del self._by_subject[subject_id]
+                continue
+            have.discard(serial)
+            if len(have) == 1:
+                self._by_subject[subject_id] = next(iter(have))
+            elif not have:
+                del self._by_subject[subject_id]
 
     def _drop(self, serial: int) -> None:
         old = self._entries.pop(serial)
@@ -215,7 +243,8 @@ class ProfileCache:
         """Drop every entry that depends on one of ``subject_ids``."""
         self.generation += 1
         for subject_id in subject_ids:
-            for serial in list(self._by_subject.get(subject_id, ())):
+            have = self._by_subject.get(subject_id)
+            for serial in (have,) if isinstance(have, int) else list(have or ()):
                 self._drop(serial)
 
     def clear(self) -> None:
@@ -268,32 +297,28 @@ class ImageCache:
         return len(self._data)
 
 
-class RawResponse:
+class RawResponse(msgspec.Struct, gc=False):
     """A complete, pre-encoded HTTP response: an ASGI app that sends two messages.
 
     Scan answers are the same bytes for every anonymous caller until the profile changes, so
     the cache keeps them ready to send and a hit skips the framework's response building. A
-    fresh header list is sent each time: middleware (CORS) may add to it in place.
+    fresh header list is sent each time: middleware (CORS) may add to it in place. Made with
+    ``RawResponse.of``; not tracked by the garbage collector, like ``CachedProfile``.
     """
 
-    __slots__ = ("body", "headers", "status")
+    body: bytes
+    headers: tuple[tuple[bytes, bytes], ...]
+    status: int = 200
 
-    def __init__(
-        self,
-        body: bytes,
-        media_type: str,
-        *,
-        status: int = 200,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        self.body = body
-        self.status = status
-        self.headers: tuple[tuple[bytes, bytes], ...] = (
+    @classmethod
+    def of(cls, body: bytes, media_type: str, *, status: int = 200,
+           headers: Mapping[str, str] | None = None) -> RawResponse:
+        return cls(body, (
             (b"content-type", media_type.encode("latin-1")),
             (b"content-length", str(len(body)).encode("latin-1")),
             *((k.lower().encode("latin-1"), v.encode("latin-1"))
               for k, v in (headers or {}).items()),
-        )
+        ), status)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         await send({"type": "http.response.start", "status": self.status,

@@ -98,15 +98,15 @@ async def scan(token: Annotated[str, TOKEN], request: Request[Principal, Any, An
     today = runtime.clock.today()
     entry = await runtime.resolve(token, today)
     if is_head(request):  # HEAD is not a scan: no count, no visit proof
-        return entry.json_response or RawResponse(entry.json, JSON, headers=JSON_HEADERS)
+        return entry.json_response or RawResponse.of(entry.json, JSON, headers=JSON_HEADERS)
     runtime.counter.add(entry.subject_id, today)
     if runtime.hooks:
         personal = await runtime.personalise(entry, request.user, "api")
         if personal is not None:
-            return RawResponse(service.encode_profile(personal), JSON, headers=JSON_HEADERS)
+            return RawResponse.of(service.encode_profile(personal), JSON, headers=JSON_HEADERS)
     response = entry.json_response
     if response is None:
-        response = entry.json_response = RawResponse(entry.json, JSON, headers=JSON_HEADERS)
+        response = entry.json_response = RawResponse.of(entry.json, JSON, headers=JSON_HEADERS)
     return response
 
 
@@ -117,10 +117,10 @@ async def _h5(token: Annotated[str, TOKEN], request: Request[Principal, Any, Any
     try:
         entry = await runtime.resolve(token, today, page=True)
     except Gone:
-        return RawResponse(h5.render_problem_page("replaced", programme), HTML_UTF8,
+        return RawResponse.of(h5.render_problem_page("replaced", programme), HTML_UTF8,
                            status=410, headers=H5_HEADERS)
     except NotFound:
-        return RawResponse(h5.render_problem_page("unknown", programme), HTML_UTF8,
+        return RawResponse.of(h5.render_problem_page("unknown", programme), HTML_UTF8,
                            status=404, headers=H5_HEADERS)
     assert entry.status == "active"
     head = is_head(request)  # HEAD is not a scan: no count, no visit proof
@@ -129,7 +129,7 @@ async def _h5(token: Annotated[str, TOKEN], request: Request[Principal, Any, Any
     personal = await runtime.personalise(entry, request.user, "h5") \
         if runtime.hooks and not head else None
     if personal is not None:
-        return RawResponse(h5.render_profile_page(personal, programme), HTML_UTF8,
+        return RawResponse.of(h5.render_profile_page(personal, programme), HTML_UTF8,
                            headers=H5_HEADERS)
     response = entry.html_response
     if response is None:
@@ -137,7 +137,7 @@ async def _h5(token: Annotated[str, TOKEN], request: Request[Principal, Any, Any
         assert profile is not None
         page = entry.html if entry.html is not None else h5.render_profile_page(
             profile, programme)
-        response = entry.html_response = RawResponse(page, HTML_UTF8, headers=H5_HEADERS)
+        response = entry.html_response = RawResponse.of(page, HTML_UTF8, headers=H5_HEADERS)
         runtime.profiles.resized(entry)
     return response
 
