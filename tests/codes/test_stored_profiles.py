@@ -10,12 +10,15 @@ import asyncpg
 
 from tests.codes.conftest import Client, business, eventually, in_app, penalty
 from tests.conftest import assert_problem
+from xinyi_api.bls import BlsPrivateKey
 from xinyi_api.clock import ManualClock
 from xinyi_api.codes import service
 from xinyi_api.codes.hooks import Contributor, ProfileDraft
 from xinyi_api.codes.materialise import Builder, mark_stale, rebuild
 from xinyi_api.codes.signer import token_digest
+from xinyi_api.codes.token import encode_code_token, peek_key_number
 from xinyi_api.db.pool import connect
+from xinyi_api.errors import NotFound
 
 
 def token_of(code_url: str) -> str:
@@ -309,3 +312,34 @@ async def test_the_batch_forms_of_the_contributors_build_the_same_profiles(
         service.encode_profile(b.profile) for b in single]
     assert [b.fresh_until for b in batch] == [b.fresh_until for b in single]
     assert any(b.profile.badges for b in batch)
+
+
+async def test_misses_of_one_loop_turn_share_one_read(
+    client: Client, second_client: Client, dept_headers: dict[str, str],
+    conn: asyncpg.Connection,
+) -> None:
+    stores = [(await business(client, dept_headers, serial=i,
+                              store_name=f"老韩家牛肉汤({i}号店)"))[1] for i in range(1, 5)]
+    for store in stores:
+        await until_stored(conn, await serial_of(conn, store["id"]))
+    tokens = [token_of(store["code_url"]) for store in stores]
+    runtime = second_client.app.state.codes
+    assert (await second_client.get(f"/api/v1/scan/{tokens[0]}")).status_code == 200
+    # A serial this database never issued, under the live key: unknown, in the same batch.
+    never = encode_code_token(2**33, peek_key_number(tokens[0]), BlsPrivateKey(9_999_999))
+
+    async def together() -> tuple[int, list[Any]]:
+        before = runtime.reads.batches
+        results = await asyncio.gather(
+            *(runtime.resolve(t, runtime.clock.today()) for t in [*tokens[1:], never]),
+            return_exceptions=True)
+        return runtime.reads.batches - before, results
+
+    batches, results = in_app(second_client, together)
+    assert batches == 1
+    assert [r.subject_id for r in results[:3]] == [s["id"] for s in stores[1:]]
+    assert isinstance(results[3], NotFound) and "not a genuine" in str(results[3])
+    assert (runtime.stored_reads, runtime.built_reads) == (4, 0)
+    for token, store in zip(tokens[1:], stores[1:], strict=True):  # each its own profile
+        body = (await second_client.get(f"/api/v1/scan/{token}")).json()
+        assert body["subject_id"] == store["id"]

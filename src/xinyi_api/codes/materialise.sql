@@ -110,14 +110,16 @@ RETURNING true;
 -- name: release_lease
 UPDATE scan_profile_builder SET until = '-infinity' WHERE singleton AND holder = $1;
 
--- name: read_profile
--- A scan's miss: the code and its stored profile by serial, in one statement, with the xmin of
--- the statement's snapshot (every transaction id below it is committed or aborted there: on a
--- replica, whether a change a notification announced has been replayed). No row when the serial
--- is unknown. $2: whether the H5 page is wanted.
-SELECT s.snapshot_xmin, c.serial, c.subject_id, c.owner_id, c.key_number, c.status,
-       c.token_digest, c.version, p.version AS built_version, p.config, p.built_on,
-       p.fresh_until, p.json, CASE WHEN $2 THEN p.html END AS html
+-- name: read_profiles
+-- Scans' misses, coalesced (batch.py): for each (serial, page) asked — $1 the serials, $2
+-- whether each wants the H5 page — the code and its stored profile, in one statement, with the
+-- xmin of the statement's snapshot (every transaction id below it is committed or aborted
+-- there: on a replica, whether a change a notification announced has been replayed). A serial
+-- this database never issued comes back with the code's columns NULL.
+SELECT s.snapshot_xmin, q.asked, q.page, c.serial, c.subject_id, c.owner_id, c.key_number,
+       c.status, c.token_digest, c.version, p.version AS built_version, p.config, p.built_on,
+       p.fresh_until, p.json, CASE WHEN q.page THEN p.html END AS html
 FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS snapshot_xmin) s
-LEFT JOIN scan_codes c ON c.serial = $1
+CROSS JOIN unnest($1::bigint[], $2::boolean[]) AS q(asked, page)
+LEFT JOIN scan_codes c ON c.serial = q.asked
 LEFT JOIN scan_profiles p ON p.serial = c.serial;

@@ -6,7 +6,8 @@
    ``parse_code_token`` (shape only, no cryptography) and a live key of the token's kind;
 2. serial → profile: ``ProfileCache`` (no database query on a hit), else — single-flight per
    serial — ONE indexed read of the code and its stored profile (``scan_codes`` and
-   ``scan_profiles``, ``materialise.py``), on the replica when there is one. When the stored
+   ``scan_profiles``, ``materialise.py``), on the replica when there is one; the misses of one
+   event-loop turn share that statement (``batch.py``). When the stored
    profile is out of date (changed and not rebuilt yet, past its day, another configuration),
    the profile is built here as before: one REPEATABLE READ snapshot of the code, subject, grade,
    records and contributors' data on the primary;
@@ -29,7 +30,7 @@ import hmac
 import logging
 import os
 import signal
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,7 @@ from litestar import Litestar
 
 from xinyi_api.bls import BlsPublicKey
 from xinyi_api.codes import h5, service
+from xinyi_api.codes.batch import Batcher
 from xinyi_api.codes.cache import (
     AS_OF_KEY,
     AS_OF_PAGE,
@@ -104,6 +106,8 @@ class CodesRuntime:
         self.materialiser: Materialiser | None = None
         self._materialise = materialise
         self._loading: dict[int, tuple[int, asyncio.Future[CachedProfile]]] = {}
+        self.reads: Batcher[tuple[int, bool], Any] = Batcher(self._read_stored)
+        """A miss's read (``_read_stored``), coalesced with the other misses of its loop turn."""
         self.stored_reads = 0
         """Misses answered from a stored profile (one read)."""
         self.built_reads = 0
@@ -155,6 +159,7 @@ class CodesRuntime:
         """What the scan cache did so far (``kill -USR1`` a worker to log it)."""
         return {"pid": os.getpid(), "hits": self.profiles.hits, "misses": self.profiles.misses,
                 "stored_reads": self.stored_reads, "built_reads": self.built_reads,
+                "read_batches": self.reads.batches,
                 "replica_stale_reads": self.notified.stale_reads,
                 "entries": len(self.profiles), "bytes": self.profiles.bytes,
                 "checked_tokens": len(self.signer._verified) if self.started else 0}
@@ -167,6 +172,7 @@ class CodesRuntime:
     async def stop(self) -> None:
         if self.profiles.hits + self.profiles.misses:
             self.log_stats(logging.INFO)
+        await self.reads.close()
         if self.materialiser is not None:
             await self.materialiser.stop()
         await self.counter.stop()
@@ -239,24 +245,33 @@ class CodesRuntime:
             if self._loading.get(serial, (0, None))[1] is future:
                 del self._loading[serial]
 
-    async def _read_stored(self, serial: int, page: bool) -> Any:
-        """The ``read_profile`` row of ``serial``: from the replica if there is one and its
-        snapshot has every change announced for the subject, else from the primary."""
+    async def _read_stored(self, keys: Sequence[tuple[int, bool]]) -> dict[tuple[int, bool], Any]:
+        """The ``read_profiles`` rows of ``keys`` (serial, whether the page is wanted), for
+        ``self.reads`` (the misses of one loop turn, one statement): from the replica if there
+        is one and its snapshot has every change announced for the subject, else — those rows
+        only — from the primary."""
         db = self.database
+        rows: dict[tuple[int, bool], Any] = {}
         if isinstance(db.read, ReadPool) and self.profiles.enabled:
             async with db.read.acquire_tagged() as (conn, on_replica):
-                row = await conn.fetchrow(mq.read_profile, serial, page)
-            if not on_replica:
-                return row
-            subjects = None if row["serial"] is None else (row["subject_id"], row["owner_id"])
-            if self.notified.current(row["snapshot_xmin"], subjects):
-                return row
+                fetched = await conn.fetch(mq.read_profiles, [k[0] for k in keys],
+                                           [k[1] for k in keys])
+            for row in fetched:
+                subjects = None if row["serial"] is None else (row["subject_id"], row["owner_id"])
+                if not on_replica or self.notified.current(row["snapshot_xmin"], subjects):
+                    rows[row["asked"], row["page"]] = row
+            keys = [k for k in keys if k not in rows]
+            if not keys:
+                return rows
         async with db.write.acquire() as conn:
-            return await conn.fetchrow(mq.read_profile, serial, page)
+            fetched = await conn.fetch(mq.read_profiles, [k[0] for k in keys],
+                                       [k[1] for k in keys])
+        rows.update(((row["asked"], row["page"]), row) for row in fetched)
+        return rows
 
     async def _load(self, serial: int, today: date, generation: int,
                     page: bool) -> CachedProfile:
-        row = await self._read_stored(serial, page)
+        row = await self.reads.load((serial, page))
         if row["serial"] is None:
             # A serial this database never issued: a forged token, another deployment's key, a
             # restored backup — all answered alike, as unknown.
