@@ -21,7 +21,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.conftest import DEPARTMENTS, TEST_SECRET, app_at, assert_problem, auth, make_token, uscc
-from xinyi_api.db.pool import Pool
+from xinyi_api.db.pool import Pool, open_database
 from xinyi_api.settings import Settings
 
 Client = AsyncTestClient[Litestar]
@@ -242,3 +242,23 @@ async def test_a_pool_whose_connections_are_all_busy_gets_503_busy_not_a_hang(
     finally:
         client.blocking_portal.call(give_back)
     assert (await client.get("/api/v1/stores")).status_code == 200
+
+
+async def test_closing_the_pools_does_not_wait_for_a_stuck_query(database_url: str) -> None:
+    """Shutdown gives a query still running a few seconds, then ends its connection: a query
+    stuck on a database that stopped answering would hold it for its whole command timeout."""
+    db = await open_database(Settings(database_url=database_url, secret_key=TEST_SECRET,
+                                      db_pool_min=1, db_pool_max=2))
+    started = asyncio.Event()
+
+    async def stuck() -> None:
+        async with db.write.acquire() as conn:
+            started.set()
+            await conn.execute("SELECT pg_sleep(120)")
+
+    task = asyncio.create_task(stuck())
+    await started.wait()
+    await db.close(timeout=0.2)
+    # Ended by the close, not by the query finishing (that would take two minutes).
+    with pytest.raises((asyncpg.InterfaceError, asyncpg.ConnectionDoesNotExistError)):
+        await task

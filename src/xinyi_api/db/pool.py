@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 IDLE_CHECK_AFTER: Final = 1.0
 """A pooled connection unused for this many seconds is pinged before it is handed out."""
 
+CLOSE_SECONDS: Final = 5.0
+"""How long closing the pools at shutdown waits for connections still in use."""
+
 RETRY_AFTER: Final[dict[str, int]] = {"down": 5, "busy": 1}
 """``Retry-After`` seconds of the 503 answers: a database that is down or unreachable is rarely
 back within a second; a pool that is merely saturated usually is."""
@@ -347,12 +350,24 @@ class Database:
         async with self.write.acquire() as conn, conn.transaction():
             yield conn
 
-    async def close(self) -> None:
-        await self.write.close()
+    async def close(self, timeout: float = CLOSE_SECONDS) -> None:  # noqa: ASYNC109
+        """Close every pool, waiting at most ``timeout`` seconds for each to be given back its
+        connections; then the rest are terminated. A query stuck on a database that stopped
+        answering would otherwise hold the shutdown until its ``command_timeout`` (60 s)."""
+        pools: list[Reads | asyncpg.Pool] = [self.write]
         if self.read is not self.write:
-            await self.read.close()
+            pools.append(self.read)
         if self.direct is not None:
-            await self.direct.close()
+            pools.append(self.direct)
+        for pool in pools:
+            try:
+                await asyncio.wait_for(pool.close(), timeout)
+            except TimeoutError:
+                log.warning("database connections still in use after %g s at shutdown; "
+                            "closing them", timeout)
+                stuck = pool.replica if isinstance(pool, ReadPool) else pool
+                if isinstance(stuck, asyncpg.Pool):
+                    stuck.terminate()
 
 
 Record = asyncpg.Record
