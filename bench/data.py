@@ -177,27 +177,33 @@ def _in_processes(target: Any, chunks: list[tuple[Any, ...]]) -> None:
             raise RuntimeError(f"{target.__name__} failed ({p.exitcode})")
 
 
-async def grow(url: str, stores: int, workdir: Path, today: date) -> dict[str, float]:
-    """Grow the data set to ``stores`` stores; timings (s) of each step."""
-    new, rows_s = await _add_rows(url, stores)
+async def build_dirty(url: str, workdir: Path, today: date) -> None:
+    """Build every stored profile marked dirty, one process per CPU over serial ranges."""
     procs = os.cpu_count() or 2
-    started = time.perf_counter()
-    step = -(-len(new) // procs)
-    _in_processes(_grade_chunk, [(url, new[i:i + step], today)
-                                 for i in range(0, len(new), step)])
-    graded_s = time.perf_counter() - started
     conn = await connect(url)
     try:
         low, high = await conn.fetchrow(
             "SELECT min(serial), max(serial) FROM scan_codes WHERE dirty")
     finally:
         await conn.close()
-    started = time.perf_counter()
     if low is not None:
         span = -(-(high - low + 1) // procs)
         _in_processes(_materialise_chunk, [
             (url, low + i * span, min(high, low + (i + 1) * span - 1), today,
              str(workdir / f"tokens-{i}.txt")) for i in range(procs)])
+
+
+async def grow(url: str, stores: int, workdir: Path, today: date) -> dict[str, float]:
+    """Grow the data set to ``stores`` stores; timings (s) of each step."""
+    new, rows_s = await _add_rows(url, stores)
+    procs = os.cpu_count() or 2
+    started = time.perf_counter()
+    step = max(1, -(-len(new) // procs))
+    _in_processes(_grade_chunk, [(url, new[i:i + step], today)
+                                 for i in range(0, len(new), step)])
+    graded_s = time.perf_counter() - started
+    started = time.perf_counter()
+    await build_dirty(url, workdir, today)
     built_s = time.perf_counter() - started
     conn = await connect(url)
     try:

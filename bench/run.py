@@ -57,6 +57,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 from bench.data import (  # noqa: E402
     BASE_URL,
     SECRET,
+    build_dirty,
     department_token,
     grow,
     log,
@@ -376,7 +377,10 @@ def size_server(directory: Path, size: int) -> Iterator[tuple[object, str, dict[
                 f"{load['subjects']:,} subjects)")
             dirty = asyncio.run(_fetchval(url, "SELECT count(*) FROM scan_codes WHERE dirty"))
             if dirty:  # a previous run's regrade with --skip-rebuild
-                rebuild_profiles(scan_env(url), directory, dirty)
+                started = time.perf_counter()
+                asyncio.run(build_dirty(url, directory, date.today()))
+                log(f"  {dirty:,} stale stored profiles rebuilt first, in "
+                    f"{time.perf_counter() - started:.0f} s")
         else:
             shutil.rmtree(directory / "tokens", ignore_errors=True)
             asyncio.run(prepare(url))
