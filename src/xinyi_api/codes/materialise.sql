@@ -20,13 +20,15 @@ ORDER BY c.serial;
 -- Token digests, for the key the code still has. The builder never waits for a row lock (SKIP
 -- LOCKED): a row locked by a change is being marked dirty and is rebuilt later anyway, and
 -- waiting could deadlock with a change marking rows in another order.
+-- One look-up per serial, as in clear_dirty.
 WITH target AS (
     SELECT c.serial, u.digest
-    FROM scan_codes c
-    JOIN unnest($1::bigint[], $2::int[], $3::bytea[]) AS u (serial, key_number, digest)
-      ON c.serial = u.serial AND c.key_number = u.key_number
-    WHERE c.token_digest IS NULL
-    FOR UPDATE OF c SKIP LOCKED
+    FROM unnest($1::bigint[], $2::int[], $3::bytea[]) AS u (serial, key_number, digest)
+    CROSS JOIN LATERAL (
+        SELECT c.serial FROM scan_codes c
+        WHERE c.serial = u.serial AND c.key_number = u.key_number AND c.token_digest IS NULL
+        FOR UPDATE SKIP LOCKED
+    ) c
 )
 UPDATE scan_codes c SET token_digest = t.digest FROM target t WHERE c.serial = t.serial;
 
@@ -58,13 +60,19 @@ ON CONFLICT (serial) DO UPDATE
     WHERE (p.version, p.built_on) <= (excluded.version, excluded.built_on);
 
 -- name: clear_dirty
--- Only codes whose version is still the one the batch read: how many were cleared.
+-- Only codes whose version is still the one the batch read: how many were cleared. One look-up
+-- per serial of the batch (LATERAL), whatever the statistics say: after a mass change (a
+-- regrade marks a million codes dirty) they still count almost none dirty until the next
+-- ANALYZE, and a plain join then hashed every dirty code for each batch (1.6 s instead of 1 ms
+-- per 500 at 1.2 million codes).
 WITH target AS (
     SELECT c.serial
-    FROM scan_codes c JOIN unnest($1::bigint[], $2::bigint[]) AS u (serial, version)
-      ON c.serial = u.serial AND c.version = u.version
-    WHERE c.dirty
-    FOR UPDATE OF c SKIP LOCKED
+    FROM unnest($1::bigint[], $2::bigint[]) AS u (serial, version)
+    CROSS JOIN LATERAL (
+        SELECT c.serial FROM scan_codes c
+        WHERE c.serial = u.serial AND c.version = u.version AND c.dirty
+        FOR UPDATE SKIP LOCKED
+    ) c
 ), cleared AS (
     UPDATE scan_codes c SET dirty = false FROM target t WHERE c.serial = t.serial
     RETURNING 1
