@@ -29,6 +29,8 @@ from xinyi_api.db.pool import connect  # noqa: E402
 from xinyi_api.keys import KeyStore, ensure_keys  # noqa: E402
 from xinyi_api.platform import build_platform  # noqa: E402
 from xinyi_api.plugins import collect  # noqa: E402
+from xinyi_api.scenarios.freshness import fingerprint, reconcile  # noqa: E402
+from xinyi_api.scenarios.freshness import q as fq  # noqa: E402
 from xinyi_api.settings import Settings  # noqa: E402
 from xinyi_api.subjects.uscc import check_character  # noqa: E402
 
@@ -175,6 +177,21 @@ def _in_processes(target: Any, chunks: list[tuple[Any, ...]]) -> None:
         p.join()
         if p.exitcode != 0:
             raise RuntimeError(f"{target.__name__} failed ({p.exitcode})")
+
+
+async def scenarios_current(url: str) -> None:
+    """Record every scenario's configuration as refreshed: the data set was graded under every
+    scheme by the full grader (growth, ``xinyi-api regrade``). Left unrecorded, the first worker
+    that starts would regrade every covered subject again in the background (a scenario's
+    first start, ``scenarios/freshness.py``) — 1.2 million subjects — while it is measured."""
+    platform = build_platform(settings_for(url))
+    conn = await connect(url)
+    try:
+        await reconcile(conn, platform.scenarios)
+        for scenario in platform.scenarios.scenarios:
+            await conn.execute(fq.finish_refresh, scenario.key, fingerprint(scenario))
+    finally:
+        await conn.close()
 
 
 async def build_dirty(url: str, workdir: Path, today: date) -> None:

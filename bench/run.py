@@ -62,6 +62,7 @@ from bench.data import (  # noqa: E402
     grow,
     log,
     prepare,
+    scenarios_current,
     store_tokens,
 )
 from bench.loadgen import LoadResult, have_wrk, run_load, run_once  # noqa: E402
@@ -390,6 +391,7 @@ def size_server(directory: Path, size: int) -> Iterator[tuple[object, str, dict[
                 f"subjects; rows {load['rows']:.0f} s, graded {load['graded']:.0f} s, "
                 f"profiles built {load['profiles']:.0f} s")
             marker.write_text(json.dumps({**load, "grown_on": date.today().isoformat()}))
+        asyncio.run(scenarios_current(url))
         yield server, url, load
     finally:
         server.cleanup()
