@@ -133,10 +133,11 @@ async def _h5(token: Annotated[str, TOKEN], request: Request[Principal, Any, Any
                            headers=H5_HEADERS)
     response = entry.html_response
     if response is None:
-        profile = entry.profile
-        assert profile is not None
-        page = entry.html if entry.html is not None else h5.render_profile_page(
-            profile, programme)
+        page = entry.html  # stored with the profile: nothing to decode or render
+        if page is None:
+            profile = entry.profile
+            assert profile is not None
+            page = h5.render_profile_page(profile, programme)
         response = entry.html_response = RawResponse.of(page, HTML_UTF8, headers=H5_HEADERS)
         runtime.profiles.resized(entry)
     return response
