@@ -46,6 +46,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -177,6 +178,49 @@ class SizeFigures:
     zipf1: Zipf | None = None
     zipf2: Zipf | None = None
     extra: dict[str, object] = field(default_factory=dict)
+
+
+class Usage:
+    """What one pass cost per request: CPU time of the app's workers and of every PostgreSQL
+    process, bytes read from disk (``/proc/diskstats``), PostgreSQL blocks read and found in
+    its buffers (``pg_stat_database``). Shows where a request's time goes, not only how many
+    there were."""
+
+    def __init__(self, postmaster_pid: int, url: str, workers: list[psutil.Process]) -> None:
+        self.postmaster = psutil.Process(postmaster_pid)
+        self.url = url
+        self.workers = workers
+        self.start = self._sample()
+
+    def _sample(self) -> tuple[float, float, float, int, int]:
+        def cpu(processes: list[psutil.Process]) -> float:
+            total = 0.0
+            for p in processes:
+                try:
+                    times = p.cpu_times()
+                except psutil.NoSuchProcess:
+                    continue
+                total += times.user + times.system
+            return total
+
+        disk = 0
+        with open("/proc/diskstats") as fh:
+            for line in fh:
+                fields = line.split()
+                if re.fullmatch(r"(sd[a-z]|vd[a-z]|xvd[a-z]|nvme\d+n\d+)", fields[2]):
+                    disk += int(fields[5]) * 512
+        blocks = asyncio.run(_fetchrow(
+            self.url, "SELECT blks_read, blks_hit FROM pg_stat_database"
+            " WHERE datname = current_database()"))
+        return (cpu(self.workers), cpu([self.postmaster, *self.postmaster.children()]),
+                disk / 1024, int(blocks[0]), int(blocks[1]))
+
+    def per_request(self, requests: int) -> str:
+        end = self._sample()
+        n = max(requests, 1)
+        d = [(b - a) / n for a, b in zip(self.start, end, strict=True)]
+        return (f"per request: worker {d[0] * 1e6:.0f} µs, PostgreSQL {d[1] * 1e6:.0f} µs CPU, "
+                f"disk {d[2]:.1f} KB, blocks read {d[3]:.1f} / hit {d[4]:.1f}")
 
 
 def show(label: str, r: LoadResult, note: str = "") -> None:
@@ -332,7 +376,8 @@ def main() -> None:
             with size_server(workdir / f"stores-{size}", size) as (server, url, load):
                 if args.grow_only:
                     continue
-                fig, bare = measure_size(url, size, load, workdir / f"stores-{size}", logs, bare,
+                fig, bare = measure_size(url, server.get_postmaster_info().pid, size, load,
+                                         workdir / f"stores-{size}", logs, bare,
                                          sizes[0], args, rng)
                 figures.append(fig)
                 if size == sizes[-1]:
@@ -359,7 +404,7 @@ def scan_env(url: str) -> dict[str, str]:
 
 
 @contextmanager
-def size_server(directory: Path, size: int) -> Iterator[tuple[object, str, dict[str, float]]]:
+def size_server(directory: Path, size: int) -> Iterator[tuple[Any, str, dict[str, float]]]:
     """An embedded PostgreSQL holding ``size`` stores, one directory per size: grown here, or
     — with ``--data-dir``, when a previous run left it complete (``grown.json``) — reused as it
     is (a million stores take 12–30 minutes to grow)."""
@@ -397,8 +442,9 @@ def size_server(directory: Path, size: int) -> Iterator[tuple[object, str, dict[
         server.cleanup()
 
 
-def measure_size(url: str, size: int, load: dict[str, float], directory: Path, logs: Path,
-                 bare: LoadResult | None, first: int, args: argparse.Namespace,
+def measure_size(url: str, postmaster_pid: int, size: int, load: dict[str, float],
+                 directory: Path, logs: Path, bare: LoadResult | None, first: int,
+                 args: argparse.Namespace,
                  rng: random.Random) -> tuple[SizeFigures, LoadResult | None]:
     """The passes at one size (the module docstring, step 2)."""
     env = scan_env(url)
@@ -410,8 +456,13 @@ def measure_size(url: str, size: int, load: dict[str, float], directory: Path, l
             bare = measure(srv.base, [f"/bare/{i}" for i in sample], args,
                            "bare Litestar (no I/O)")
     with serve("bench.baselines:select_app", free_port(), env, logs) as srv:
-        select = measure(srv.base, [f"/select/{i}" for i in sample], args,
-                         "Litestar + 1 asyncpg PK select")
+        paths = [f"/select/{i}" for i in sample]
+        run_load(srv.base, paths, connections=args.connections, seconds=args.warmup,
+                 force_python=args.python_client)
+        usage = Usage(postmaster_pid, url, srv.workers())
+        select = run_load(srv.base, paths, connections=args.connections, seconds=args.seconds,
+                          force_python=args.python_client)
+        show("Litestar + 1 asyncpg PK select", select, usage.per_request(select.requests))
     fig = SizeFigures(size, load, select)
     zipf = zipf_paths(tokens, args.zipf_s, 400_000, seed=size)
     shuffled = [f"/api/v1/scan/{t}" for _, t in rng.sample(tokens, len(tokens))]
@@ -419,12 +470,14 @@ def measure_size(url: str, size: int, load: dict[str, float], directory: Path, l
         # Each code once (a fresh worker: every scan a miss, answered from the stored
         # profile) — as long as the pass is shorter than the list.
         if len(shuffled) >= 60_000:
+            usage = Usage(postmaster_pid, url, srv.workers())
             fig.miss = run_load(srv.base, shuffled, connections=args.connections,
                                 seconds=args.seconds, force_python=args.python_client)
+            spent = usage.per_request(fig.miss.requests)
             stats = srv.cache_stats()
             hits = sum(s["hits"] for s in stats.values())
             show("xinyi-api scan, miss (each code once)", fig.miss,
-                 f"stored reads {sum(s['stored_reads'] for s in stats.values()):,}, "
+                 f"{spent}; stored reads {sum(s['stored_reads'] for s in stats.values()):,}, "
                  f"built {sum(s['built_reads'] for s in stats.values()):,}, "
                  f"in {sum(s['read_batches'] for s in stats.values()):,} statements, "
                  f"hits {hits:,}")
@@ -545,6 +598,14 @@ async def _execute(url: str, sql: str) -> None:
     conn = await connect(url)
     try:
         await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def _fetchrow(url: str, sql: str) -> Any:
+    conn = await connect(url)
+    try:
+        return await conn.fetchrow(sql)
     finally:
         await conn.close()
 
