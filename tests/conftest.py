@@ -7,6 +7,7 @@ pgserver instance lives in a temporary directory for the session.
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import os
 import re
@@ -51,6 +52,17 @@ NOW = datetime(2026, 11, 16, 10, 0, tzinfo=SHANGHAI)
 """The instant every test app starts at (a Monday morning in 淮南). No test reads the wall clock:
 dates in tests are relative to ``TODAY`` or to the ``clock`` fixture, which a test may move."""
 TODAY: date = NOW.date()
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Every module is imported by now and lives as long as the run: out of the garbage
+    collector's sight (``gc.freeze``), as the service's workers do (``xinyi_api.asgi``), with
+    collections far less often than every 700 allocations. Each test builds an app — tens of
+    thousands of objects — and the collections they triggered over the whole heap made
+    ``create_app`` take 0.26–0.74 s instead of a steady 0.33 s."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
+
+
 TEMPLATE = "xinyi_template"
 _counter = itertools.count()
 
