@@ -262,3 +262,19 @@ async def test_closing_the_pools_does_not_wait_for_a_stuck_query(database_url: s
     # Ended by the close, not by the query finishing (that would take two minutes).
     with pytest.raises((asyncpg.InterfaceError, asyncpg.ConnectionDoesNotExistError)):
         await task
+
+
+async def test_a_replica_url_naming_a_missing_database_falls_back_to_the_primary(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A misconfigured ``XINYI_READ_DATABASE_URL`` (no such database) is a replica that is
+    away: public reads go to the primary, nothing answers 500."""
+    parts = urlsplit(database_url)
+    missing = parts._replace(path="/no_such_database").geturl()
+    settings = Settings(database_url=database_url, read_database_url=missing,
+                        data_dir=tmp_path, secret_key=TEST_SECRET)
+    async with AsyncTestClient(app=app_at(settings)) as client:
+        assert (await client.get("/api/v1/stores")).status_code == 200
+        assert (await client.get("/api/v1/departments")).status_code == 200
+        reads = client.app.state.db.read
+        assert reads.fallbacks >= 1 and not reads.replica_up

@@ -76,6 +76,10 @@ _SERVER_GONE = (
     asyncpg.CrashShutdownError,  # 57P02
     asyncpg.TooManyConnectionsError,  # 53300
     asyncpg.ConnectionDoesNotExistError,  # the connection died under a query
+    # Refused at connect: the database named does not exist (3D000), or the role or password
+    # is wrong (28000, 28P01) — a misconfigured replica falls back like a missing one.
+    asyncpg.InvalidCatalogNameError,
+    asyncpg.InvalidAuthorizationSpecificationError,
 )
 
 
