@@ -137,3 +137,15 @@ async def test_regrade_due_grades_a_subject_on_its_review_date(
         assert due.processed == 1
     finally:
         await other.close()
+
+
+async def test_a_workers_stale_scenarios_are_refreshed_in_turn_on_one_connection(
+        client: Client, conn: Any) -> None:
+    """On a fresh database every enabled scenario is stale at start: one background task
+    refreshes them one after another (each refresh holds a connection for as long as it runs),
+    and every one of them ends refreshed."""
+    registry = client.app.state.platform.scenarios
+    assert len(registry.scenarios) > 1
+    assert len(client.app.state.scenario_refreshes) == 1
+    for scenario in registry.scenarios:
+        await refreshed(conn, scenario.key)

@@ -8,7 +8,8 @@ is part of a per-scheme fingerprint kept in ``scenario_states``:
   does not enable as disabled); a fingerprint that changed resets that scheme's refresh;
 - one worker per scheme (an advisory lock) then regrades the covered subjects in the background,
   in id order and in batches of one transaction each, logging its progress, while the service
-  serves; an interrupted refresh resumes at the next start from its cursor;
+  serves — a worker's stale schemes one after another, so it holds one pool connection for
+  it, not one per scheme; an interrupted refresh resumes at the next start from its cursor;
 - until the refresh has passed a subject, its stored grade under the scheme is not served as
   current: readers grade it on the fly (``current_grades``). A disabled scenario's grades, and a
   grade of a subject the scenario no longer covers, are never served at all.
@@ -226,9 +227,13 @@ async def scenario_lifespan(app: Litestar) -> AsyncIterator[None]:
     async with pool.acquire() as conn:
         stale = await reconcile(conn, registry)
         await warn_missing_departments(conn, registry)
-    tasks = [asyncio.create_task(_refresh_logged(pool, platform_of(app).grader, s,
-                                                 platform_of(app).clock.today()),
-                                 name=f"refresh {s.key}") for s in stale]
+    # One scenario after another, in one task: each refresh holds a connection for as long as
+    # it runs (its advisory lock), and in one process they would only take turns on the CPU
+    # anyway — run side by side, five scenarios held five connections of the request pool for
+    # the whole refresh (minutes at province scale; in tests, every connection of the pool).
+    tasks = [asyncio.create_task(_refresh_in_turn(pool, platform_of(app).grader, stale,
+                                                  platform_of(app).clock.today()),
+                                 name="scenario refresh")] if stale else []
     app.state.scenario_refreshes = tasks
     try:
         yield
@@ -244,11 +249,12 @@ async def scenario_lifespan(app: Litestar) -> AsyncIterator[None]:
                             task.get_name(), SHUTDOWN_SECONDS)
 
 
-async def _refresh_logged(pool: asyncpg.Pool, grader: Grader, scenario: Scenario,
-                          today: date) -> None:
-    try:
-        await refresh(pool, grader, scenario, today)
-    except asyncio.CancelledError:
-        raise
-    except Exception:  # a failed refresh is retried at the next start; serving goes on
-        log.exception("scenario %s: background refresh failed", scenario.key)
+async def _refresh_in_turn(pool: asyncpg.Pool, grader: Grader, scenarios: list[Scenario],
+                           today: date) -> None:
+    for scenario in scenarios:
+        try:
+            await refresh(pool, grader, scenario, today)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a failed refresh is retried at the next start; serving goes on
+            log.exception("scenario %s: background refresh failed", scenario.key)
