@@ -26,7 +26,7 @@ from xinyi_api.consumers.context import ClientAddressMiddleware
 from xinyi_api.db.embedded import EmbeddedPostgres
 from xinyi_api.db.migrate import migrate
 from xinyi_api.db.partitions import ensure_ahead
-from xinyi_api.db.pool import direct_connection, open_database
+from xinyi_api.db.pool import STARTUP_ACQUIRE_SECONDS, direct_connection, open_database
 from xinyi_api.deps import DEPENDENCIES
 from xinyi_api.errors import problem_details_plugin
 from xinyi_api.inputs.body import GuardedRequest
@@ -69,7 +69,7 @@ async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
                     log.info("applied migration %s/%s", m.source, m.name)
                 await ensure_keys(conn, settings.secret_key)
                 await ensure_ahead(conn)  # partitions for today, even if the job did not run
-        async with write.acquire() as conn:
+        async with write.acquire(timeout=STARTUP_ACQUIRE_SECONDS) as conn:
             await warn_if_schedule_missing(conn, platform.clock.today())
         keys = KeyStore(write, settings.secret_key)
         await keys.load()

@@ -42,6 +42,11 @@ log = logging.getLogger(__name__)
 IDLE_CHECK_AFTER: Final = 1.0
 """A pooled connection unused for this many seconds is pinged before it is handed out."""
 
+STARTUP_ACQUIRE_SECONDS: Final = 30.0
+"""How long work at start-up waits for a connection (``pool.acquire(timeout=…)``): a loaded
+machine or a database still starting is no reason to fail a start, as it is to keep a request
+waiting."""
+
 CLOSE_SECONDS: Final = 5.0
 """How long closing the pools at shutdown waits for connections still in use."""
 

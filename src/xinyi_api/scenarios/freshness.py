@@ -31,6 +31,7 @@ from datetime import date
 import asyncpg
 from litestar import Litestar
 
+from xinyi_api.db.pool import STARTUP_ACQUIRE_SECONDS
 from xinyi_api.db.queries import Queries
 from xinyi_api.grading.engine import CreditFile, Grade, GradeResult
 from xinyi_api.grading.service import Grader
@@ -224,7 +225,7 @@ async def scenario_lifespan(app: Litestar) -> AsyncIterator[None]:
     # The refresh holds a session advisory lock across its batches: a direct connection, never
     # one of a transaction-mode pooler (docs/operations.md, "Connection budget").
     pool: asyncpg.Pool = platform_of(app).db.session
-    async with pool.acquire() as conn:
+    async with pool.acquire(timeout=STARTUP_ACQUIRE_SECONDS) as conn:
         stale = await reconcile(conn, registry)
         await warn_missing_departments(conn, registry)
     # One scenario after another, in one task: each refresh holds a connection for as long as
