@@ -611,11 +611,7 @@ async def _fetchrow(url: str, sql: str) -> Any:
 
 
 async def _fetchval(url: str, sql: str) -> object:
-    conn = await connect(url)
-    try:
-        return await conn.fetchval(sql)
-    finally:
-        await conn.close()
+    return (await _fetchrow(url, sql))[0]
 
 
 def replica_run(server: object, url: str, env: dict[str, str], logs: Path, workdir: Path,

@@ -18,7 +18,7 @@ What a worker keeps per cached code is invisible to Python's garbage collector: 
 ready responses are ``msgspec.Struct(gc=False)``, a subject's one serial is an int, verified
 tokens are untracked structs. A full collection walks every tracked object, so with tens of
 thousands of entries tracked its pause grew with the cache and set the scan's p99 (measured:
-bench/README.md, "The p99 tail").
+bench/README.md, "Figures (issue 15), second round").
 """
 
 from __future__ import annotations

@@ -252,10 +252,14 @@ class CodesRuntime:
         only — from the primary."""
         db = self.database
         rows: dict[tuple[int, bool], Any] = {}
+
+        async def fetch(conn: Any, keys: Sequence[tuple[int, bool]]) -> Any:
+            serials, pages = zip(*keys, strict=True)
+            return await conn.fetch(mq.read_profiles, serials, pages)
+
         if isinstance(db.read, ReadPool) and self.profiles.enabled:
             async with db.read.acquire_tagged() as (conn, on_replica):
-                fetched = await conn.fetch(mq.read_profiles, [k[0] for k in keys],
-                                           [k[1] for k in keys])
+                fetched = await fetch(conn, keys)
             for row in fetched:
                 subjects = None if row["serial"] is None else (row["subject_id"], row["owner_id"])
                 if not on_replica or self.notified.current(row["snapshot_xmin"], subjects):
@@ -264,8 +268,7 @@ class CodesRuntime:
             if not keys:
                 return rows
         async with db.write.acquire() as conn:
-            fetched = await conn.fetch(mq.read_profiles, [k[0] for k in keys],
-                                       [k[1] for k in keys])
+            fetched = await fetch(conn, keys)
         rows.update(((row["asked"], row["page"]), row) for row in fetched)
         return rows
 
